@@ -1,0 +1,24 @@
+package dev.switchboard.lb.registry;
+
+import dev.switchboard.lb.ServiceInstance;
+import java.util.List;
+
+/**
+ * Receives the members of a watched service as whole snapshots. Called by the registry's own
+ * threads, never concurrently for one subscription; implementations must be quick and must not
+ * block.
+ */
+public interface MembershipListener {
+
+  /**
+   * The service's members right now. An empty list means the registry saw no members; the cluster
+   * decides whether to believe it (see keep-last-known in {@code Cluster}).
+   */
+  void onMembers(List<ServiceInstance> members);
+
+  /**
+   * The registry could not tell who the members are (disconnected, session lost, bad response).
+   * The listener keeps what it knew; a later {@link #onMembers} ends the degraded state.
+   */
+  default void onError(Throwable error) {}
+}
