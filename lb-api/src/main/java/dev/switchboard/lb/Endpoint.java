@@ -1,0 +1,229 @@
+package dev.switchboard.lb;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * One member of a cluster as this client sees it: the registered instance plus the client's own
+ * view of its load and health (in-flight calls, latency average, circuit breaker, ejection).
+ *
+ * <p>An endpoint keeps its identity, and so its counters, across membership updates for as long as
+ * the instance stays registered with the same id and address. Thread-safe: read by pickers on
+ * caller threads, updated by leases and by the cluster's serial executor.
+ */
+public final class Endpoint {
+  private static final long NO_SLOW_START = Long.MIN_VALUE;
+
+  private final String key;
+  private final PickResult picked = PickResult.of(this);
+  private final EndpointHealth health;
+  private volatile ServiceInstance instance;
+
+  // Load
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final LongAdder calls = new LongAdder();
+  private final LongAdder failures = new LongAdder();
+  private final AtomicInteger consecutiveFailures = new AtomicInteger();
+
+  // Peak EWMA of latency (Finagle's PeakEwma): racy pairs lose at most one observation.
+  private final double decayNanos;
+  private final double failurePenaltyNanos;
+  private volatile double ewmaNanos;
+  private volatile long ewmaStampNanos;
+
+  // Set on the cluster's executor only.
+  private volatile long slowStartSinceNanos = NO_SLOW_START;
+  private volatile boolean removed;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  Endpoint(
+      ServiceInstance instance,
+      CircuitBreaker breaker,
+      long decayNanos,
+      long failurePenaltyNanos,
+      long nowNanos) {
+    this.key = keyOf(instance);
+    this.instance = instance;
+    this.health = new EndpointHealth(breaker);
+    this.decayNanos = decayNanos;
+    this.failurePenaltyNanos = failurePenaltyNanos;
+    this.ewmaStampNanos = nowNanos;
+  }
+
+  static String keyOf(ServiceInstance instance) {
+    return instance.id() + "@" + instance.address();
+  }
+
+  String key() {
+    return key;
+  }
+
+  /** The instance as last seen in the registry. */
+  public ServiceInstance instance() {
+    return instance;
+  }
+
+  void updateInstance(ServiceInstance instance) {
+    this.instance = instance;
+  }
+
+  /** {@code host:port} of the instance. */
+  public String address() {
+    return instance.address();
+  }
+
+  /** Calls started on this endpoint and not yet finished. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /** Calls finished on this endpoint since this client first saw it. */
+  public long calls() {
+    return calls.sum();
+  }
+
+  /** Calls that ended in an endpoint failure (see {@link Outcome#isEndpointFailure()}). */
+  public long failures() {
+    return failures.sum();
+  }
+
+  /**
+   * The peak-EWMA latency in nanoseconds, decayed towards zero for the time since the last
+   * observation (so an endpoint that got no traffic for a while is probed again).
+   */
+  public double latencyNanos(long nowNanos) {
+    double ewma = ewmaNanos;
+    long idle = nowNanos - ewmaStampNanos;
+    // Skip the exponential for endpoints observed within the last 1/64 of the window.
+    if (idle > (long) decayNanos >> 6) {
+      ewma *= Math.exp(-idle / decayNanos);
+    }
+    return ewma;
+  }
+
+  /**
+   * The peak-EWMA load: latency × (in-flight + 1), as Finagle and Linkerd. An endpoint with no
+   * latency yet but calls in flight costs the most, so a new endpoint is not piled onto before its
+   * first reply.
+   */
+  public double cost(long nowNanos) {
+    int pending = inFlight.get();
+    double latency = latencyNanos(nowNanos);
+    if (latency == 0.0 && pending > 0) {
+      return Double.MAX_VALUE / 2;
+    }
+    return latency * (pending + 1);
+  }
+
+  /** This endpoint as a pick result; made once, so returning it allocates nothing. */
+  public PickResult asPickResult() {
+    return picked;
+  }
+
+  EndpointHealth health() {
+    return health;
+  }
+
+  // ---- lease path ---------------------------------------------------------------------------
+
+  /** Raises in-flight if below {@code max}; returns whether it did. */
+  boolean tryReserve(int max) {
+    int n = inFlight.incrementAndGet();
+    if (n > max) {
+      inFlight.decrementAndGet();
+      return false;
+    }
+    return true;
+  }
+
+  /** Lowers in-flight; returns the new count. */
+  int release() {
+    return inFlight.decrementAndGet();
+  }
+
+  /**
+   * Records a finished call. Returns the consecutive endpoint-failure count after this call (0
+   * after a success).
+   */
+  int record(Outcome outcome, long latencyNanos, long nowNanos) {
+    if (outcome == Outcome.CANCELLED) {
+      return consecutiveFailures.get();
+    }
+    calls.increment();
+    if (outcome.isEndpointFailure()) {
+      failures.increment();
+      observe(Math.max((double) latencyNanos, failurePenaltyNanos), nowNanos);
+      return consecutiveFailures.incrementAndGet();
+    }
+    observe(latencyNanos, nowNanos);
+    if (consecutiveFailures.get() != 0) {
+      consecutiveFailures.set(0);
+    }
+    return 0;
+  }
+
+  private void observe(double rttNanos, long nowNanos) {
+    double ewma = ewmaNanos;
+    long td = Math.max(nowNanos - ewmaStampNanos, 0);
+    if (rttNanos > ewma) {
+      ewma = rttNanos;
+    } else {
+      double w = Math.exp(-td / decayNanos);
+      ewma = ewma * w + rttNanos * (1 - w);
+    }
+    ewmaNanos = ewma;
+    ewmaStampNanos = nowNanos;
+  }
+
+  int consecutiveFailures() {
+    return consecutiveFailures.get();
+  }
+
+  void resetConsecutiveFailures() {
+    consecutiveFailures.set(0);
+  }
+
+  // ---- slow start ---------------------------------------------------------------------------
+
+  void startSlowStart(long nowNanos) {
+    slowStartSinceNanos = nowNanos;
+  }
+
+  void endSlowStart() {
+    slowStartSinceNanos = NO_SLOW_START;
+  }
+
+  boolean inSlowStart() {
+    return slowStartSinceNanos != NO_SLOW_START;
+  }
+
+  long slowStartSinceNanos() {
+    return slowStartSinceNanos;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  void markRemoved() {
+    removed = true;
+  }
+
+  boolean isRemoved() {
+    return removed;
+  }
+
+  /** Returns true exactly once: when the removed endpoint may be closed. */
+  boolean tryClose() {
+    return removed && inFlight.get() == 0 && closed.compareAndSet(false, true);
+  }
+
+  boolean isClosed() {
+    return closed.get();
+  }
+
+  @Override
+  public String toString() {
+    return "Endpoint{" + key + ", inFlight=" + inFlight.get() + "}";
+  }
+}

@@ -1,0 +1,50 @@
+package dev.switchboard.lb;
+
+/**
+ * How one call to one endpoint ended, as classified by the integration that made it. The outcome
+ * decides what the endpoint's circuit breaker, outlier detector and latency average learn from the
+ * call, and whether a retry on another endpoint is safe.
+ */
+public enum Outcome {
+  /** The endpoint answered normally. */
+  SUCCESS,
+  /** No connection could be made: nothing was sent, so a retry elsewhere is always safe. */
+  CONNECT_FAILURE,
+  /** The request may have been sent but no reply came in time. Retry only if idempotent. */
+  TIMEOUT,
+  /** The request was (or may have been) sent and the connection broke. Retry only if idempotent. */
+  TRANSPORT_FAILURE,
+  /** The endpoint said it is overloaded and did not process the call: retry elsewhere. */
+  OVERLOADED,
+  /**
+   * The endpoint answered with an application-level error (a declared exception, a 4xx status). The
+   * endpoint is healthy; the call is not retried.
+   */
+  APPLICATION_ERROR,
+  /**
+   * The caller gave up or closed the lease without an outcome. The in-flight slot is released and
+   * nothing is learned about the endpoint.
+   */
+  CANCELLED;
+
+  /** Whether this outcome counts against the endpoint's health (breaker, ejection, latency). */
+  public boolean isEndpointFailure() {
+    return switch (this) {
+      case CONNECT_FAILURE, TIMEOUT, TRANSPORT_FAILURE, OVERLOADED -> true;
+      case SUCCESS, APPLICATION_ERROR, CANCELLED -> false;
+    };
+  }
+
+  /**
+   * Whether a call that ended this way may be sent to another endpoint.
+   *
+   * @param idempotent whether repeating the call is harmless
+   */
+  public boolean isRetryable(boolean idempotent) {
+    return switch (this) {
+      case CONNECT_FAILURE, OVERLOADED -> true;
+      case TIMEOUT, TRANSPORT_FAILURE -> idempotent;
+      case SUCCESS, APPLICATION_ERROR, CANCELLED -> false;
+    };
+  }
+}
