@@ -4,11 +4,11 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * One registered instance of a service: where it listens, which zone it runs in, how much traffic it
- * takes relative to its peers, and whether it is draining.
+ * One registered instance of a service: where it listens, which zone it runs in, how much traffic
+ * it takes relative to its peers, and whether it is draining.
  *
- * <p>Validated on construction; a bad value throws {@link IllegalArgumentException} naming the field.
- * A weight of 0 means "registered, but takes no traffic". Immutable and thread-safe.
+ * <p>Validated on construction; a bad value throws {@link IllegalArgumentException} naming the
+ * field. A weight of 0 means "registered, but takes no traffic". Immutable and thread-safe.
  *
  * @param service the logical service name, for example {@code "echo"}; not blank
  * @param id the instance id, unique within the service; not blank
@@ -51,7 +51,12 @@ public record ServiceInstance(
     }
     if (weight < 0 || weight > MAX_WEIGHT) {
       throw new IllegalArgumentException(
-          "weight must be between 0 and " + MAX_WEIGHT + " but was " + weight + " (instance " + id
+          "weight must be between 0 and "
+              + MAX_WEIGHT
+              + " but was "
+              + weight
+              + " (instance "
+              + id
               + ")");
     }
     if (metadata == null) {

@@ -18,8 +18,7 @@ public final class TestEndpoints {
 
   /** An endpoint of service {@code svc} at 127.0.0.1:{@code port} with the given weight. */
   public static Endpoint create(int port, int weight) {
-    return create(
-        ServiceInstance.builder("svc", "127.0.0.1", port).weight(weight).build(), 0L);
+    return create(ServiceInstance.builder("svc", "127.0.0.1", port).weight(weight).build(), 0L);
   }
 
   /** Raises the endpoint's in-flight count by {@code n}. */

@@ -29,8 +29,8 @@ public interface BalancingPolicy {
 
   /**
    * Smooth weighted round robin, as nginx: with weights 5:1:1 the order is a a b a c a a, with no
-   * bursts. Each client starts at a random offset, so clients restarted together do not all hit
-   * the same first endpoint.
+   * bursts. Each client starts at a random offset, so clients restarted together do not all hit the
+   * same first endpoint.
    */
   static BalancingPolicy roundRobin() {
     return of("round_robin", RoundRobinPicker::create);
@@ -78,8 +78,7 @@ public interface BalancingPolicy {
   }
 
   /** A policy named {@code name} whose pickers {@code factory} builds. */
-  static BalancingPolicy of(
-      String name, BiFunction<Candidates, @Nullable Picker, Picker> factory) {
+  static BalancingPolicy of(String name, BiFunction<Candidates, @Nullable Picker, Picker> factory) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(factory, "factory");
     return new BalancingPolicy() {

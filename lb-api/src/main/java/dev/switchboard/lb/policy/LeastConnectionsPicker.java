@@ -3,7 +3,6 @@ package dev.switchboard.lb.policy;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.PickResult;
-import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
 
 /** Placeholder: first available candidate. Replaced by the real algorithm. */

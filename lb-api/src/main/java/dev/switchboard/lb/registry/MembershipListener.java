@@ -17,8 +17,8 @@ public interface MembershipListener {
   void onMembers(List<ServiceInstance> members);
 
   /**
-   * The registry could not tell who the members are (disconnected, session lost, bad response).
-   * The listener keeps what it knew; a later {@link #onMembers} ends the degraded state.
+   * The registry could not tell who the members are (disconnected, session lost, bad response). The
+   * listener keeps what it knew; a later {@link #onMembers} ends the degraded state.
    */
   default void onError(Throwable error) {}
 }

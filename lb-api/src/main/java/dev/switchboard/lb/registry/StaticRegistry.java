@@ -45,7 +45,8 @@ public final class StaticRegistry implements ServiceRegistry {
     Objects.requireNonNull(instance, "instance");
     synchronized (lock) {
       checkOpen();
-      services.computeIfAbsent(instance.service(), s -> new LinkedHashMap<>())
+      services
+          .computeIfAbsent(instance.service(), s -> new LinkedHashMap<>())
           .put(instance.id(), instance);
       bump(instance.service());
     }
@@ -95,8 +96,13 @@ public final class StaticRegistry implements ServiceRegistry {
     for (ServiceInstance instance : instances) {
       if (!instance.service().equals(service)) {
         throw new IllegalArgumentException(
-            "instance " + instance.id() + " belongs to '" + instance.service() + "', not '"
-                + service + "'");
+            "instance "
+                + instance.id()
+                + " belongs to '"
+                + instance.service()
+                + "', not '"
+                + service
+                + "'");
       }
       members.put(instance.id(), instance);
     }
