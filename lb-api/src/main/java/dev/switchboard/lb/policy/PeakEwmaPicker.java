@@ -5,26 +5,81 @@ import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.PickResult;
 import org.jspecify.annotations.Nullable;
 
-/** Placeholder: first available candidate. Replaced by the real algorithm. */
-final class PeakEwmaPicker implements Picker {
-  private final Candidates candidates;
+/*
+ * Peak EWMA by power of two choices
+ * ---------------------------------
+ * The load metric of Finagle's PeakEwma (finagle-core loadbalancer/PeakEwma.scala, used by
+ * Balancers.p2cPeakEwma) and Linkerd 2's proxy: a moving average of latency that jumps up to any
+ * slower observation at once ("peak") and decays towards faster ones over a time window, times the
+ * calls in flight plus one. So a member that turns slow loses traffic immediately and wins it back
+ * gradually, and queueing (in-flight) counts as well as service time. Endpoint.cost(now) computes
+ * it; this picker only samples two distinct members (as LeastConnectionsPicker does, see
+ * TwoChoices) and keeps the one with the lower cost per unit of weight, comparing
+ * costA * weightB <= costB * weightA (no division; ties to the first, random, sample).
+ *
+ * Two refinements live in Endpoint: failures are observed as at least the failure penalty
+ * (a member that fails fast would otherwise look fast and attract traffic, a known weakness of
+ * latency-only balancing in Linkerd), and a member with no latency yet but calls in flight costs
+ * the most, so a new member is not piled onto before its first reply. The average decays towards
+ * zero while a member gets no traffic, so an avoided member is probed again after a while.
+ */
 
-  private PeakEwmaPicker(Candidates candidates) {
-    this.candidates = candidates;
+/**
+ * Power of two choices on peak-EWMA latency × (in-flight + 1), weighted.
+ *
+ * <p>Immutable and thread-safe; picking never locks or allocates.
+ */
+final class PeakEwmaPicker implements Picker {
+  private final Endpoint[] endpoints;
+  private final double[] weights;
+  private final boolean uniform;
+  private final RandomSource random;
+
+  private PeakEwmaPicker(Candidates candidates, RandomSource random) {
+    this.endpoints = candidates.endpoints();
+    this.weights = new double[endpoints.length];
+    for (int i = 0; i < endpoints.length; i++) {
+      weights[i] = candidates.weight(i);
+    }
+    this.uniform = candidates.hasUniformWeights();
+    this.random = random;
   }
 
   static Picker create(Candidates candidates, @Nullable Picker previous) {
-    return new PeakEwmaPicker(candidates);
+    return create(candidates, previous, RandomSource.THREAD_LOCAL);
+  }
+
+  static Picker create(Candidates candidates, @Nullable Picker previous, RandomSource random) {
+    return new PeakEwmaPicker(candidates, random);
   }
 
   @Override
   public PickResult pick(CallContext ctx, long nowNanos) {
-    for (int i = 0; i < candidates.size(); i++) {
-      Endpoint e = candidates.endpoint(i);
-      if (!ctx.isExcluded(e)) {
-        return e.asPickResult();
+    Endpoint[] es = endpoints;
+    int n = es.length;
+    if (n == 1) {
+      return ctx.excludedCount() != 0 && ctx.isExcluded(es[0])
+          ? PickResult.none()
+          : es[0].asPickResult();
+    }
+    long r = random.nextLong();
+    int a = TwoChoices.first(r, n);
+    int b = TwoChoices.second(r, n, a);
+    if (ctx.excludedCount() != 0) {
+      if (ctx.isExcluded(es[a])) {
+        a = TwoChoices.nextAvailable(es, ctx, a, b);
+      }
+      if (ctx.isExcluded(es[b])) {
+        b = TwoChoices.nextAvailable(es, ctx, b, a);
+      }
+      if (a < 0 || b < 0) {
+        int only = Math.max(a, b);
+        return only < 0 ? PickResult.none() : es[only].asPickResult();
       }
     }
-    return PickResult.none();
+    double costA = es[a].cost(nowNanos);
+    double costB = es[b].cost(nowNanos);
+    boolean first = uniform ? costA <= costB : costA * weights[b] <= costB * weights[a];
+    return es[first ? a : b].asPickResult();
   }
 }

@@ -1,0 +1,591 @@
+package dev.switchboard.lb;
+
+import dev.switchboard.lb.health.ActiveHealthCheck;
+import dev.switchboard.lb.policy.BalancingPolicy;
+import dev.switchboard.lb.policy.Picker;
+import dev.switchboard.lb.registry.ServiceRegistry;
+import dev.switchboard.lb.registry.Subscription;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The client-side balancer for one service: watches the service's members in a {@link
+ * ServiceRegistry}, keeps each member's load and health, and picks an endpoint per call.
+ *
+ * <pre>{@code
+ * Cluster cluster = Cluster.builder("echo").registry(registry).build();
+ * try (Lease lease = cluster.acquire()) {
+ *   call(lease.instance());
+ *   lease.complete(Outcome.SUCCESS);
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe. {@link #acquire} takes no lock and, for the pick itself, allocates nothing: it
+ * reads an immutable picker that the cluster rebuilds on its own serial executor whenever
+ * membership or health changes.
+ */
+public final class Cluster implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(Cluster.class);
+
+  private final ClusterConfig config;
+  private final String service;
+  private final Ticker ticker;
+  private final Timer timer;
+  private final boolean ownsTimer;
+  private final SerialExecutor serial = new SerialExecutor();
+  private final ClusterState state;
+  private final Membership membership;
+  private final OutlierDetector outliers;
+  private final @Nullable HealthChecker healthChecker;
+  private final RetryBudget budget;
+  private final @Nullable RateLimiter rateLimiter;
+  private final int maxInFlight;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile @Nullable Subscription subscription;
+
+  private Cluster(ClusterConfig config) {
+    this.config = config;
+    this.service = config.service();
+    this.ticker = config.ticker();
+    this.ownsTimer = config.timer() == null;
+    this.timer = ownsTimer ? new SystemTimer("switchboard-" + service) : config.timer();
+    this.state = new ClusterState(config, serial, timer);
+    this.membership = new Membership(state, breakerConfig(config));
+    this.outliers = new OutlierDetector(state);
+    this.budget =
+        new RetryBudget(
+            ticker,
+            config.retryPolicy().budgetPercent(),
+            config.retryPolicy().minRetriesPerSecond());
+    this.rateLimiter =
+        config.rateLimit() == null
+            ? null
+            : RateLimiter.of("switchboard-" + service, config.rateLimit(), ticker::read);
+    this.maxInFlight = config.maxInFlightPerEndpoint();
+    this.healthChecker =
+        config.healthCheck() == null ? null : new HealthChecker(state, config.healthCheck());
+    subscribe(1);
+    if (healthChecker != null) {
+      healthChecker.start();
+    }
+  }
+
+  private static @Nullable CircuitBreakerConfig breakerConfig(ClusterConfig config) {
+    CircuitBreakerConfig c = config.breakerConfig();
+    if (c == null || config.breakerClock() == null) {
+      return c;
+    }
+    return CircuitBreakerConfig.from(c).clock(config.breakerClock()).build();
+  }
+
+  /** Starts a cluster for {@code service}. */
+  public static Builder builder(String service) {
+    return new Builder(service);
+  }
+
+  private void subscribe(int attempt) {
+    if (closed.get()) {
+      return;
+    }
+    try {
+      subscription = config.registry().watch(service, membership);
+    } catch (RuntimeException e) {
+      long delay = Math.min(30_000L, 500L << Math.min(attempt, 6));
+      logger.warn(
+          "Service '{}': watching the registry failed (attempt {}); retrying in {} ms",
+          service,
+          attempt,
+          delay,
+          e);
+      membership.onError(e);
+      timer.schedule(() -> subscribe(attempt + 1), TimeUnit.MILLISECONDS.toNanos(delay));
+    }
+  }
+
+  /** The service this cluster balances. */
+  public String service() {
+    return service;
+  }
+
+  /** The ticker leases measure latency with; use it for {@link CallContext} deadlines. */
+  public Ticker ticker() {
+    return ticker;
+  }
+
+  /** The retry policy integrations follow (see {@link #retryDelayNanos}). */
+  public RetryPolicy retryPolicy() {
+    return config.retryPolicy();
+  }
+
+  /** Acquires an endpoint for a call that carries no key, deadline or idempotence. */
+  public Lease acquire() {
+    return acquire(CallContext.DEFAULT);
+  }
+
+  /**
+   * Picks an endpoint for one call (or one attempt of it) and raises its in-flight count.
+   *
+   * @throws NoHealthyEndpointException if no endpoint is eligible, or every eligible one is at its
+   *     in-flight limit (the bulkhead fails fast rather than queue)
+   * @throws RateLimitedException if the cluster's rate limit refuses the call
+   * @throws DeadlineExceededException if the call's deadline has passed
+   * @throws IllegalStateException if the cluster is closed
+   */
+  public Lease acquire(CallContext ctx) {
+    if (closed.get()) {
+      throw new IllegalStateException("cluster '" + service + "' is closed");
+    }
+    if (rateLimiter != null && !rateLimiter.acquirePermission()) {
+      throw new RateLimitedException(
+          "call to service '"
+              + service
+              + "' refused by the client-side rate limit ("
+              + rateLimiter.getRateLimiterConfig().getLimitForPeriod()
+              + " per "
+              + rateLimiter.getRateLimiterConfig().getLimitRefreshPeriod()
+              + ")");
+    }
+    long now = ticker.read();
+    if (now - ctx.deadlineNanos() >= 0 && ctx.deadlineNanos() != Long.MAX_VALUE) {
+      throw new DeadlineExceededException(
+          "deadline of a call to service '" + service + "' passed before an endpoint was picked");
+    }
+    ClusterPicker published = state.published();
+    Picker picker = published.picker;
+    if (picker == null) {
+      throw noHealthyEndpoint(published);
+    }
+    int mark = ctx.excludedCount();
+    CallContext c = ctx;
+    boolean repeatAllowed = false;
+    int refused = 0;
+    try {
+      for (int guard = 2 * published.members.length + 2; guard > 0; guard--) {
+        PickResult result = picker.pick(c, now);
+        if (!result.hasEndpoint()) {
+          if (mark > 0 && !repeatAllowed) {
+            // Every candidate was tried by earlier attempts: a repeat beats failing the call.
+            repeatAllowed = true;
+            c = ctx.copy();
+            continue;
+          }
+          break;
+        }
+        Endpoint e = result.endpoint();
+        if (!e.tryReserve(maxInFlight)) {
+          refused++;
+          c = excluding(c, e);
+          continue;
+        }
+        boolean probe = false;
+        CircuitBreaker breaker = e.health().breaker;
+        if (breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
+          if (!breaker.tryAcquirePermission()) {
+            e.release();
+            refused++;
+            c = excluding(c, e);
+            continue;
+          }
+          probe = true;
+        }
+        if (mark == 0) {
+          budget.deposit(now);
+        }
+        return new Lease(this, e, now, probe);
+      }
+    } finally {
+      if (c == ctx && !ctx.isShared()) {
+        ctx.truncateExcluded(mark); // forget this pick's refusals, keep earlier attempts
+      }
+    }
+    throw new NoHealthyEndpointException(
+        service,
+        refused > 0
+            ? "every eligible member is saturated (max "
+                + maxInFlight
+                + " in flight) or refusing half-open probes"
+            : "no eligible member is left for this call",
+        state.endpointSnapshots());
+  }
+
+  private static CallContext excluding(CallContext c, Endpoint e) {
+    CallContext target = c.isShared() ? c.copy() : c;
+    target.exclude(e);
+    return target;
+  }
+
+  private NoHealthyEndpointException noHealthyEndpoint(ClusterPicker published) {
+    String problem = state.registryProblem();
+    String detail =
+        published.members.length == 0
+            ? "no members known" + (problem == null ? "" : " (" + problem + ")")
+            : "none of its " + published.members.length + " members is eligible";
+    return new NoHealthyEndpointException(service, detail, state.endpointSnapshots());
+  }
+
+  /** Called by {@link Lease} exactly once per lease. */
+  void finish(Endpoint e, Outcome outcome, long latencyNanos, long nowNanos, boolean probe) {
+    e.release();
+    CircuitBreaker breaker = e.health().breaker;
+    if (outcome == Outcome.CANCELLED) {
+      if (probe) {
+        breaker.releasePermission();
+      }
+    } else {
+      int consecutive = e.record(outcome, latencyNanos, nowNanos);
+      CircuitBreaker.State before = breaker.getState();
+      if (outcome.isEndpointFailure()) {
+        breaker.onError(latencyNanos, TimeUnit.NANOSECONDS, EndpointFailure.of(outcome));
+      } else {
+        breaker.onSuccess(latencyNanos, TimeUnit.NANOSECONDS);
+      }
+      if (breaker.getState() != before) {
+        serial.execute(() -> outliers.breakerChanged(e));
+      }
+      if (outliers.shouldCheck(consecutive)) {
+        serial.execute(() -> outliers.ejectionCheck(e));
+      }
+    }
+    if (e.isRemoved()) {
+      serial.execute(() -> state.closeIfIdle(e));
+    }
+  }
+
+  /**
+   * Decides whether a failed attempt may be retried, and after how long. Returns empty when the
+   * outcome is not retryable for this call (see {@link Outcome#isRetryable}), the attempts are used
+   * up, the backoff would pass the deadline, or the retry budget is spent. When a retry is allowed,
+   * the failed endpoint is excluded from {@code ctx}'s later picks.
+   *
+   * @param ctx the call's own context (not {@link CallContext#DEFAULT}, which cannot record the
+   *     endpoints tried)
+   * @param failed the finished lease of the failed attempt
+   * @param attemptsMade attempts made so far, including {@code failed}
+   */
+  public OptionalLong retryDelayNanos(CallContext ctx, Lease failed, int attemptsMade) {
+    RetryPolicy retry = config.retryPolicy();
+    Outcome outcome = failed.outcome();
+    if (!outcome.isRetryable(ctx.isIdempotent()) || attemptsMade >= retry.maxAttempts()) {
+      return OptionalLong.empty();
+    }
+    long delay = retry.backoffNanos(attemptsMade, ThreadLocalRandom.current().nextDouble());
+    long now = ticker.read();
+    if (ctx.deadlineNanos() != Long.MAX_VALUE && now + delay - ctx.deadlineNanos() >= 0) {
+      return OptionalLong.empty();
+    }
+    if (!budget.tryWithdraw()) {
+      logger.debug("Service '{}': retry budget spent; not retrying a {} call", service, outcome);
+      return OptionalLong.empty();
+    }
+    if (!ctx.isShared()) {
+      ctx.exclude(failed.endpoint());
+    }
+    return OptionalLong.of(delay);
+  }
+
+  /** Every member now, with its load, health and why it is or is not eligible. */
+  public ClusterSnapshot snapshot() {
+    String problem = state.registryProblem();
+    return new ClusterSnapshot(
+        service,
+        config.policy().name(),
+        problem != null,
+        Optional.ofNullable(problem),
+        state.published().panic,
+        state.endpointSnapshots());
+  }
+
+  /**
+   * Stops watching the registry and health-checking; members are released (and {@link
+   * ClusterListener#endpointRemoved} called) as their in-flight calls finish. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    Subscription s = subscription;
+    if (s != null) {
+      try {
+        s.close();
+      } catch (RuntimeException e) {
+        logger.warn("Service '{}': closing the registry watch failed", service, e);
+      }
+    }
+    if (healthChecker != null) {
+      healthChecker.close();
+    }
+    serial.execute(state::close);
+    if (ownsTimer) {
+      timer.close();
+    }
+  }
+
+  /** Runs {@code task} on the cluster's serial executor (tests and integrations). */
+  void executeSerially(Runnable task) {
+    serial.execute(task);
+  }
+
+  @Override
+  public String toString() {
+    return "Cluster{" + service + ", " + config.policy().name() + "}";
+  }
+
+  /**
+   * Configures a {@link Cluster}; each setter validates its value at once. Not thread-safe.
+   * Defaults: least connections; Resilience4j's default breaker; outlier ejection after 5
+   * consecutive failures; no active health check; no slow start; panic below 50% healthy; retries
+   * per {@link RetryPolicy#defaults()}; 1024 calls in flight per endpoint; no rate limit;
+   * mass-removal guard at 50% held for 60 s; updates debounced by 20 ms.
+   */
+  public static final class Builder {
+    private final String service;
+    private @Nullable ServiceRegistry registry;
+    private BalancingPolicy policy = BalancingPolicy.leastConnections();
+    private String localZone = ServiceInstance.NO_ZONE;
+    private int zoneMinHealthyPercent = 70;
+    private @Nullable CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.ofDefaults();
+    private OutlierDetection outlierDetection = OutlierDetection.defaults();
+    private @Nullable ActiveHealthCheck healthCheck;
+    private Duration slowStart = Duration.ZERO;
+    private int slowStartMinPercent = 10;
+    private int panicThresholdPercent = 50;
+    private RetryPolicy retryPolicy = RetryPolicy.defaults();
+    private int maxInFlightPerEndpoint = 1024;
+    private @Nullable RateLimiterConfig rateLimit;
+    private int massRemovalPercent = 50;
+    private Duration massRemovalHold = Duration.ofSeconds(60);
+    private Duration updateDebounce = Duration.ofMillis(20);
+    private Duration ewmaDecay = Duration.ofSeconds(10);
+    private Duration failurePenalty = Duration.ofSeconds(1);
+    private ClusterListener listener = ClusterListener.NONE;
+    private Ticker ticker = Ticker.system();
+    private @Nullable Timer timer;
+    private @Nullable Clock breakerClock;
+
+    private Builder(String service) {
+      if (service == null || service.isBlank()) {
+        throw new IllegalArgumentException("service must not be blank but was '" + service + "'");
+      }
+      this.service = service;
+    }
+
+    /** Where the cluster learns its members; required. */
+    public Builder registry(ServiceRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
+
+    public Builder policy(BalancingPolicy policy) {
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Prefers members in {@code zone} while at least {@code minHealthyPercent} of that zone's
+     * members are eligible; below that, calls spill over to every zone.
+     */
+    public Builder localZone(String zone, int minHealthyPercent) {
+      Objects.requireNonNull(zone, "zone");
+      requirePercent("minHealthyPercent", minHealthyPercent);
+      this.localZone = zone;
+      this.zoneMinHealthyPercent = minHealthyPercent;
+      return this;
+    }
+
+    /** Prefers members in {@code zone} while at least 70% of them are eligible. */
+    public Builder localZone(String zone) {
+      return localZone(zone, 70);
+    }
+
+    /** The per-endpoint circuit breaker's settings (Resilience4j). */
+    public Builder circuitBreaker(CircuitBreakerConfig config) {
+      this.breakerConfig = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /** Turns per-endpoint circuit breakers off. */
+    public Builder disableCircuitBreaker() {
+      this.breakerConfig = null;
+      return this;
+    }
+
+    public Builder outlierDetection(OutlierDetection outlierDetection) {
+      this.outlierDetection = Objects.requireNonNull(outlierDetection, "outlierDetection");
+      return this;
+    }
+
+    public Builder healthCheck(ActiveHealthCheck healthCheck) {
+      this.healthCheck = Objects.requireNonNull(healthCheck, "healthCheck");
+      return this;
+    }
+
+    /**
+     * Ramps a new or recovered endpoint's weight from {@code minPercent}% to 100% over {@code
+     * window}, measured from when this client first saw it (or saw it recover); zero disables.
+     */
+    public Builder slowStart(Duration window, int minPercent) {
+      requireNotNegative("slowStart window", window);
+      if (minPercent < 1 || minPercent > 100) {
+        throw new IllegalArgumentException(
+            "slow start minPercent must be between 1 and 100 but was " + minPercent);
+      }
+      this.slowStart = window;
+      this.slowStartMinPercent = minPercent;
+      return this;
+    }
+
+    /** Ramps weights from 10% to 100% over {@code window}. */
+    public Builder slowStart(Duration window) {
+      return slowStart(window, 10);
+    }
+
+    /**
+     * Below {@code percent}% of members healthy, health is ignored and calls spread over every
+     * member (Envoy's panic threshold); 0 disables.
+     */
+    public Builder panicThreshold(int percent) {
+      requirePercent("panicThreshold", percent);
+      this.panicThresholdPercent = percent;
+      return this;
+    }
+
+    public Builder retryPolicy(RetryPolicy retryPolicy) {
+      this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
+      return this;
+    }
+
+    /** The most calls in flight to one endpoint (a bulkhead); further calls go elsewhere. */
+    public Builder maxInFlightPerEndpoint(int max) {
+      if (max < 1) {
+        throw new IllegalArgumentException(
+            "maxInFlightPerEndpoint must be at least 1 but was " + max);
+      }
+      this.maxInFlightPerEndpoint = max;
+      return this;
+    }
+
+    /**
+     * Limits the calls this client starts (Resilience4j). Over the limit, {@link #acquire} waits up
+     * to the config's timeout, then throws {@link RateLimitedException}.
+     */
+    public Builder rateLimit(RateLimiterConfig config) {
+      this.rateLimit = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /**
+     * An update removing more than {@code percent}% of members removes only those failing locally;
+     * the rest stay until a later update confirms it or {@code hold} passes.
+     */
+    public Builder massRemovalGuard(int percent, Duration hold) {
+      requirePercent("massRemovalGuard percent", percent);
+      requireNotNegative("massRemovalGuard hold", hold);
+      this.massRemovalPercent = percent;
+      this.massRemovalHold = hold;
+      return this;
+    }
+
+    /** Registry updates closer together than {@code debounce} are applied once, together. */
+    public Builder updateDebounce(Duration debounce) {
+      requireNotNegative("updateDebounce", debounce);
+      this.updateDebounce = debounce;
+      return this;
+    }
+
+    /** The peak-EWMA latency's decay window, and the latency a failed call counts as (at least). */
+    public Builder latencyTracking(Duration decayWindow, Duration failurePenalty) {
+      if (decayWindow.isNegative() || decayWindow.isZero()) {
+        throw new IllegalArgumentException("decayWindow must be positive but was " + decayWindow);
+      }
+      requireNotNegative("failurePenalty", failurePenalty);
+      this.ewmaDecay = decayWindow;
+      this.failurePenalty = failurePenalty;
+      return this;
+    }
+
+    public Builder listener(ClusterListener listener) {
+      this.listener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** A ticker for latency and timed state (tests). */
+    Builder ticker(Ticker ticker) {
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** A timer for timed state changes, not closed by the cluster (tests). */
+    Builder timer(Timer timer) {
+      this.timer = Objects.requireNonNull(timer, "timer");
+      return this;
+    }
+
+    /** The wall clock the circuit breakers read (tests). */
+    Builder breakerClock(Clock clock) {
+      this.breakerClock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Builds the cluster and starts watching the registry.
+     *
+     * @throws IllegalStateException if no registry was set
+     */
+    public Cluster build() {
+      if (registry == null) {
+        throw new IllegalStateException("a registry is required for service '" + service + "'");
+      }
+      return new Cluster(
+          new ClusterConfig(
+              service,
+              registry,
+              policy,
+              localZone,
+              zoneMinHealthyPercent,
+              breakerConfig,
+              outlierDetection,
+              healthCheck,
+              slowStart.toNanos(),
+              slowStartMinPercent,
+              panicThresholdPercent,
+              retryPolicy,
+              maxInFlightPerEndpoint,
+              rateLimit,
+              massRemovalPercent,
+              massRemovalHold.toNanos(),
+              updateDebounce.toNanos(),
+              ewmaDecay.toNanos(),
+              failurePenalty.toNanos(),
+              listener,
+              ticker,
+              timer,
+              breakerClock));
+    }
+
+    private static void requirePercent(String name, int percent) {
+      if (percent < 0 || percent > 100) {
+        throw new IllegalArgumentException(name + " must be between 0 and 100 but was " + percent);
+      }
+    }
+
+    private static void requireNotNegative(String name, Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException(name + " must not be negative but was " + d);
+      }
+    }
+  }
+}

@@ -1,0 +1,47 @@
+package dev.switchboard.lb;
+
+import dev.switchboard.lb.policy.Picker;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the cluster publishes after each rebuild: the policy's picker over the chosen candidates,
+ * plus every member's eligibility at that moment (for snapshots and error messages). Immutable; the
+ * arrays are never modified after construction.
+ */
+final class ClusterPicker {
+  static final ClusterPicker EMPTY =
+      new ClusterPicker(
+          null, false, new Endpoint[0], new Eligibility[0], new boolean[0], new int[0]);
+
+  final @Nullable Picker picker;
+  final boolean panic;
+  final Endpoint[] members;
+  final Eligibility[] reasons;
+  final boolean[] receivesTraffic;
+  final int[] effectiveWeights;
+
+  ClusterPicker(
+      @Nullable Picker picker,
+      boolean panic,
+      Endpoint[] members,
+      Eligibility[] reasons,
+      boolean[] receivesTraffic,
+      int[] effectiveWeights) {
+    this.picker = picker;
+    this.panic = panic;
+    this.members = members;
+    this.reasons = reasons;
+    this.receivesTraffic = receivesTraffic;
+    this.effectiveWeights = effectiveWeights;
+  }
+
+  /** The eligibility recorded for {@code endpoint}, or null if it is not a member. */
+  @Nullable Eligibility reasonOf(Endpoint endpoint) {
+    for (int i = 0; i < members.length; i++) {
+      if (members[i] == endpoint) {
+        return reasons[i];
+      }
+    }
+    return null;
+  }
+}

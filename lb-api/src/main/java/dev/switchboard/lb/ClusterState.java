@@ -1,0 +1,335 @@
+package dev.switchboard.lb;
+
+import dev.switchboard.lb.policy.Candidates;
+import dev.switchboard.lb.policy.Picker;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/*
+ * Cluster state, owned by one serial executor
+ * ===========================================
+ * Everything here except the published picker runs on the cluster's SerialExecutor, so none of it
+ * needs a lock (grpc-java's LoadBalancer contract). Callers never touch it: they read the
+ * immutable ClusterPicker through a volatile field and the endpoints' own atomic counters.
+ *
+ * Rebuild: eligibility is computed in a fixed order -- draining, weight 0, breaker open, ejected,
+ * failing health check -- then panic mode (too few healthy: ignore health, as Envoy), then zone
+ * preference (the local zone while enough of it is eligible, else spill over to every zone). The
+ * survivors, with slow-start weights, become the policy's Candidates. Rebuild requests coalesce:
+ * any number of them before the rebuild runs cause one rebuild.
+ *
+ * Membership (Membership.java) feeds endpoints in; OutlierDetector and HealthChecker change
+ * health flags and ask for rebuilds.
+ */
+final class ClusterState {
+  private static final Logger logger = LoggerFactory.getLogger(ClusterState.class);
+
+  final ClusterConfig config;
+  final SerialExecutor serial;
+  final Timer timer;
+  final Ticker ticker;
+
+  /** Members by key, in registry order. Serial executor only. */
+  final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+
+  private final AtomicBoolean rebuildQueued = new AtomicBoolean();
+  private volatile ClusterPicker published = ClusterPicker.EMPTY;
+  private boolean slowStartTickScheduled;
+  private volatile boolean closed;
+
+  // Registry trust, shown in snapshots.
+  private volatile @Nullable String registryProblem;
+
+  ClusterState(ClusterConfig config, SerialExecutor serial, Timer timer) {
+    this.config = config;
+    this.serial = serial;
+    this.timer = timer;
+    this.ticker = config.ticker();
+  }
+
+  ClusterPicker published() {
+    return published;
+  }
+
+  @Nullable String registryProblem() {
+    return registryProblem;
+  }
+
+  void setRegistryProblem(@Nullable String problem) {
+    if (problem != null && !problem.equals(registryProblem)) {
+      logger.warn("Service '{}': {}", config.service(), problem);
+    } else if (problem == null && registryProblem != null) {
+      logger.info("Service '{}': registry healthy again", config.service());
+    }
+    registryProblem = problem;
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  // ---- endpoints ----------------------------------------------------------------------------
+
+  Endpoint newEndpoint(ServiceInstance instance, CircuitBreaker breaker) {
+    return new Endpoint(
+        instance, breaker, config.ewmaDecayNanos(), config.failurePenaltyNanos(), ticker.read());
+  }
+
+  /** Takes {@code e} out of the cluster; it is closed once its last in-flight call finishes. */
+  void remove(Endpoint e) {
+    endpoints.remove(e.key());
+    e.markRemoved();
+    closeIfIdle(e);
+  }
+
+  void closeIfIdle(Endpoint e) {
+    if (e.tryClose()) {
+      notifyListener(l -> l.endpointRemoved(e));
+    }
+  }
+
+  /** Closes every endpoint (each as its in-flight calls finish) and stops rebuilding. */
+  void close() {
+    closed = true;
+    for (Endpoint e : new ArrayList<>(endpoints.values())) {
+      remove(e);
+    }
+    published = ClusterPicker.EMPTY;
+  }
+
+  void notifyListener(java.util.function.Consumer<ClusterListener> call) {
+    try {
+      call.accept(config.listener());
+    } catch (RuntimeException e) {
+      logger.warn("ClusterListener of service '{}' threw; ignored", config.service(), e);
+    }
+  }
+
+  // ---- eligibility and rebuild --------------------------------------------------------------
+
+  /** Asks for a rebuild; callable from any thread. Requests made before it runs coalesce. */
+  void requestRebuild() {
+    if (rebuildQueued.compareAndSet(false, true)) {
+      serial.execute(this::rebuild);
+    }
+  }
+
+  /** The first reason that keeps {@code e} from traffic, ignoring zone and load. */
+  static Eligibility baseEligibility(Endpoint e) {
+    ServiceInstance instance = e.instance();
+    if (instance.draining()) {
+      return Eligibility.DRAINING;
+    }
+    if (instance.weight() == 0) {
+      return Eligibility.ZERO_WEIGHT;
+    }
+    EndpointHealth h = e.health();
+    CircuitBreaker.State state = h.breaker.getState();
+    if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+      return Eligibility.CIRCUIT_OPEN;
+    }
+    if (h.ejected) {
+      return Eligibility.EJECTED;
+    }
+    if (h.checkFailing) {
+      return Eligibility.FAILING_HEALTH_CHECK;
+    }
+    return Eligibility.ELIGIBLE;
+  }
+
+  void rebuild() {
+    rebuildQueued.set(false);
+    if (closed) {
+      return;
+    }
+    long now = ticker.read();
+    Endpoint[] members = endpoints.values().toArray(new Endpoint[0]);
+    int n = members.length;
+    Eligibility[] reasons = new Eligibility[n];
+    boolean[] take = new boolean[n];
+    int serving = 0;
+    int healthy = 0;
+    for (int i = 0; i < n; i++) {
+      reasons[i] = baseEligibility(members[i]);
+      if (reasons[i] == Eligibility.ELIGIBLE) {
+        healthy++;
+      }
+      if (reasons[i] == Eligibility.ELIGIBLE || reasons[i].isHealthFailure()) {
+        serving++;
+      }
+    }
+    // Panic: with too few healthy members, spread over all of them rather than melt the few.
+    boolean panic = serving > 0 && healthy * 100L < (long) config.panicThresholdPercent() * serving;
+    for (int i = 0; i < n; i++) {
+      take[i] = reasons[i] == Eligibility.ELIGIBLE || (panic && reasons[i].isHealthFailure());
+    }
+    if (!panic) {
+      preferLocalZone(members, reasons, take);
+    }
+
+    int count = 0;
+    for (boolean t : take) {
+      count += t ? 1 : 0;
+    }
+    Endpoint[] chosen = new Endpoint[count];
+    int[] chosenWeights = new int[count];
+    int[] effective = new int[n];
+    boolean slowStarting = false;
+    for (int i = 0, j = 0; i < n; i++) {
+      effective[i] = effectiveWeight(members[i], now);
+      slowStarting |= members[i].inSlowStart();
+      if (take[i]) {
+        chosen[j] = members[i];
+        chosenWeights[j++] = Math.max(1, effective[i]);
+      }
+    }
+    ClusterPicker previous = published;
+    Picker picker =
+        count == 0
+            ? null
+            : config.policy().newPicker(Candidates.of(chosen, chosenWeights), previous.picker);
+    ClusterPicker next = new ClusterPicker(picker, panic, members, reasons, take, effective);
+    published = next;
+
+    if (panic != previous.panic) {
+      logger.warn(
+          "Service '{}': panic mode {} ({} of {} members healthy, threshold {}%)",
+          config.service(),
+          panic ? "ON, ignoring health" : "off",
+          healthy,
+          serving,
+          config.panicThresholdPercent());
+    }
+    reportEligibilityChanges(previous, next);
+    if (slowStarting) {
+      scheduleSlowStartTick();
+    }
+  }
+
+  private void preferLocalZone(Endpoint[] members, Eligibility[] reasons, boolean[] take) {
+    String zone = config.localZone();
+    if (zone.isEmpty()) {
+      return;
+    }
+    int localServing = 0;
+    int localTaken = 0;
+    for (int i = 0; i < members.length; i++) {
+      if (zone.equals(members[i].instance().zone())) {
+        if (reasons[i] == Eligibility.ELIGIBLE || reasons[i].isHealthFailure()) {
+          localServing++;
+        }
+        if (take[i]) {
+          localTaken++;
+        }
+      }
+    }
+    boolean localEnough =
+        localTaken > 0 && localTaken * 100L >= (long) config.zoneMinHealthyPercent() * localServing;
+    if (!localEnough) {
+      return; // spill over to every zone
+    }
+    for (int i = 0; i < members.length; i++) {
+      if (take[i] && !zone.equals(members[i].instance().zone())) {
+        take[i] = false;
+        reasons[i] = Eligibility.OTHER_ZONE;
+      }
+    }
+  }
+
+  /** The registered weight scaled by slow start: from the minimum share to 100% over the window. */
+  int effectiveWeight(Endpoint e, long now) {
+    int weight = e.instance().weight();
+    if (!e.inSlowStart()) {
+      return weight;
+    }
+    long window = config.slowStartNanos();
+    long elapsed = now - e.slowStartSinceNanos();
+    if (window <= 0 || elapsed >= window) {
+      e.endSlowStart();
+      return weight;
+    }
+    double min = config.slowStartMinPercent() / 100.0;
+    double factor = min + (1 - min) * Math.max(0, elapsed) / window;
+    return Math.max(1, (int) Math.round(weight * factor));
+  }
+
+  private void scheduleSlowStartTick() {
+    if (slowStartTickScheduled) {
+      return;
+    }
+    slowStartTickScheduled = true;
+    long step = Math.max(config.slowStartNanos() / 20, 10_000_000L);
+    timer.schedule(
+        () ->
+            serial.execute(
+                () -> {
+                  slowStartTickScheduled = false;
+                  requestRebuild();
+                }),
+        step);
+  }
+
+  private void reportEligibilityChanges(ClusterPicker previous, ClusterPicker next) {
+    if (config.listener() == ClusterListener.NONE && !logger.isInfoEnabled()) {
+      return;
+    }
+    for (int i = 0; i < next.members.length; i++) {
+      Endpoint e = next.members[i];
+      Eligibility before = previous.reasonOf(e);
+      Eligibility after = next.reasons[i];
+      if (before != null && before != after) {
+        logger.info(
+            "Service '{}': {} is now {} (was {})",
+            config.service(),
+            e.address(),
+            after.description(),
+            before.description());
+        notifyListener(l -> l.eligibilityChanged(e, before, after));
+      }
+    }
+  }
+
+  // ---- snapshots ----------------------------------------------------------------------------
+
+  List<EndpointSnapshot> endpointSnapshots() {
+    ClusterPicker p = published;
+    long now = ticker.read();
+    List<EndpointSnapshot> list = new ArrayList<>(p.members.length);
+    for (int i = 0; i < p.members.length; i++) {
+      Endpoint e = p.members[i];
+      EndpointHealth h = e.health();
+      Eligibility reason = p.reasons[i];
+      if (reason == Eligibility.ELIGIBLE && e.inFlight() >= config.maxInFlightPerEndpoint()) {
+        reason = Eligibility.SATURATED;
+      }
+      long ejectedFor = h.ejected ? Math.max(0, h.ejectedUntilNanos - now) : 0;
+      list.add(
+          new EndpointSnapshot(
+              e.instance(),
+              p.effectiveWeights[i],
+              e.inFlight(),
+              e.latencyNanos(now) / 1e6,
+              h.breaker.getState(),
+              java.time.Duration.ofNanos(ejectedFor),
+              e.calls(),
+              e.failures(),
+              reason,
+              p.receivesTraffic[i],
+              e.inSlowStart()));
+    }
+    return list;
+  }
+
+  @Override
+  public String toString() {
+    return "ClusterState{" + config.service() + ", " + Arrays.toString(published.members) + "}";
+  }
+}
