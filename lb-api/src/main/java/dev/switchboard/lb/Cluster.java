@@ -190,6 +190,19 @@ public final class Cluster implements AutoCloseable {
           c = excluding(c, e);
           continue;
         }
+        if (e.isRemoved()) {
+          // Removed since this picker was published. Raising in-flight before reading the flag
+          // (while removal sets the flag before reading in-flight) means the endpoint is never
+          // closed under a lease: whoever sees the other's write last backs off.
+          e.release();
+          serial.execute(() -> state.closeIfIdle(e));
+          c = excluding(c, e);
+          picker = state.published().picker;
+          if (picker == null) {
+            break;
+          }
+          continue;
+        }
         boolean probe = false;
         CircuitBreaker breaker = e.health().breaker;
         if (breaker.getState() == CircuitBreaker.State.HALF_OPEN) {

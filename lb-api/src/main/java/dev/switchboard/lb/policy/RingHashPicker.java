@@ -2,35 +2,174 @@ package dev.switchboard.lb.policy;
 
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.Hashing;
 import dev.switchboard.lb.PickResult;
+import java.util.Arrays;
 import java.util.function.ToLongFunction;
 import org.jspecify.annotations.Nullable;
 
-/** Placeholder: first available candidate. Replaced by the real algorithm. */
-final class RingHashPicker implements Picker {
-  private final Candidates candidates;
+/*
+ * Weighted ring hash
+ * ------------------
+ * Ketama-style consistent hashing (libketama; Envoy's RingHashLoadBalancer in
+ * source/extensions/load_balancing_policies/ring_hash/ring_hash_lb.cc): every member puts points
+ * on a 64-bit circle, and a key belongs to the member owning the first point at or after the key's
+ * hash, wrapping around. A member's points are mix64(hash64(instance id) + (replica + 1) × golden
+ * ratio) for replica 0, 1, 2, ...: they depend on the member alone, not on the other members or on
+ * the candidate order. So when a member leaves only its keys move (about 1/N of them), each to the
+ * member owning the next point; when one joins it takes about 1/N of the keys and no key moves
+ * between the others. The key itself is mixed (mix64) first, so sequential numeric keys spread.
+ *
+ * Weights. A member's point count is proportional to its weight: the heaviest member gets
+ * POINTS_PER_HEAVIEST points and the others round(POINTS_PER_HEAVIEST × weight / maxWeight), at
+ * least 1. Unlike Envoy, whose scale follows the smallest normalised weight and so changes on every
+ * membership change (moving keys between members that stayed), the scale here changes only with
+ * the heaviest weight, which membership changes and slow start (which lowers weights) rarely
+ * touch. The ring is capped at MAX_POINTS (1 MiB of longs): beyond MAX_POINTS / POINTS_PER_HEAVIEST
+ * equally weighted members the per-member count shrinks (to 131 at 1,000 members) and then changes
+ * by a point or so as members come and go, moving a further ~1/points of the keys.
+ *
+ * Layout. Each point is one long: the top 44 bits of its position and a 20-bit member index,
+ * sorted. A lookup is a binary search for the first point >= the key's position; it reads one
+ * array and allocates nothing.
+ *
+ * Exclusions. If the owner is excluded the walk continues clockwise to the first point of a member
+ * the call has not excluded (the "next replica" a retry should go to). Calls without a key
+ * (CallContext.hasHashKey() false, unless a key function is given) use a random position on the
+ * ring, which spreads them in proportion to weight.
+ */
 
-  private RingHashPicker(Candidates candidates) {
-    this.candidates = candidates;
+/**
+ * Consistent hashing over a weighted ring.
+ *
+ * <p>Immutable and thread-safe; picking never locks or allocates.
+ */
+final class RingHashPicker implements Picker {
+  static final int POINTS_PER_HEAVIEST = 1024;
+  static final int MAX_POINTS = 1 << 17;
+  private static final int INDEX_BITS = 20;
+  private static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
+  private static final long POSITION_MASK = ~INDEX_MASK;
+  private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+
+  private final Endpoint[] endpoints;
+  private final long[] ring;
+  private final @Nullable ToLongFunction<CallContext> keyFunction;
+  private final RandomSource random;
+
+  private RingHashPicker(
+      Candidates candidates,
+      @Nullable ToLongFunction<CallContext> keyFunction,
+      RandomSource random) {
+    if (candidates.size() > INDEX_MASK + 1) {
+      throw new IllegalArgumentException(
+          "ring hash supports at most " + (INDEX_MASK + 1) + " members: " + candidates.size());
+    }
+    this.endpoints = candidates.endpoints();
+    this.ring = buildRing(candidates, endpoints);
+    this.keyFunction = keyFunction;
+    this.random = random;
   }
 
   static Picker create(Candidates candidates, @Nullable Picker previous) {
-    return new RingHashPicker(candidates);
+    return new RingHashPicker(candidates, null, RandomSource.THREAD_LOCAL);
   }
 
   static Picker create(
       Candidates candidates, @Nullable Picker previous, ToLongFunction<CallContext> keyFunction) {
-    return create(candidates, previous);
+    return new RingHashPicker(candidates, keyFunction, RandomSource.THREAD_LOCAL);
+  }
+
+  static Picker create(
+      Candidates candidates,
+      @Nullable ToLongFunction<CallContext> keyFunction,
+      RandomSource random) {
+    return new RingHashPicker(candidates, keyFunction, random);
+  }
+
+  private static long[] buildRing(Candidates c, Endpoint[] endpoints) {
+    int n = c.size();
+    int maxWeight = 0;
+    for (int i = 0; i < n; i++) {
+      maxWeight = Math.max(maxWeight, c.weight(i));
+    }
+    long perHeaviest =
+        Math.max(1, Math.min(POINTS_PER_HEAVIEST, (long) MAX_POINTS * maxWeight / c.totalWeight()));
+    int[] points = new int[n];
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+      points[i] = (int) Math.max(1, Math.round((double) perHeaviest * c.weight(i) / maxWeight));
+      total += points[i];
+    }
+    long[] ring = new long[(int) total];
+    int t = 0;
+    for (int i = 0; i < n; i++) {
+      long seed = Hashing.hash64(endpoints[i].instance().id());
+      for (int r = 0; r < points[i]; r++) {
+        ring[t++] = (Hashing.mix64(seed + (r + 1) * GOLDEN) & POSITION_MASK) | i;
+      }
+    }
+    Arrays.sort(ring);
+    return ring;
   }
 
   @Override
   public PickResult pick(CallContext ctx, long nowNanos) {
-    for (int i = 0; i < candidates.size(); i++) {
-      Endpoint e = candidates.endpoint(i);
+    ToLongFunction<CallContext> f = keyFunction;
+    long position;
+    if (f != null) {
+      position = Hashing.mix64(f.applyAsLong(ctx));
+    } else if (ctx.hasHashKey()) {
+      position = Hashing.mix64(ctx.hashKey());
+    } else {
+      position = random.nextLong();
+    }
+    int p = ceilingPoint(position & POSITION_MASK);
+    Endpoint e = endpoints[(int) (ring[p] & INDEX_MASK)];
+    if (ctx.excludedCount() == 0 || !ctx.isExcluded(e)) {
+      return e.asPickResult();
+    }
+    return walkPastExcluded(ctx, p);
+  }
+
+  /** The index of the first point at or after {@code position}, wrapping to 0. */
+  private int ceilingPoint(long position) {
+    long[] r = ring;
+    int lo = 0;
+    int hi = r.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (r[mid] < position) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo == r.length ? 0 : lo;
+  }
+
+  private PickResult walkPastExcluded(CallContext ctx, int start) {
+    if (ctx.excludedCount() >= endpoints.length
+        && TwoChoices.nextAvailable(endpoints, ctx, 0, -1) < 0) {
+      return PickResult.none(); // every member excluded: do not walk the whole ring
+    }
+    long[] r = ring;
+    for (int k = 1; k < r.length; k++) {
+      int p = start + k < r.length ? start + k : start + k - r.length;
+      Endpoint e = endpoints[(int) (r[p] & INDEX_MASK)];
       if (!ctx.isExcluded(e)) {
         return e.asPickResult();
       }
     }
     return PickResult.none();
+  }
+
+  /** The member that owns {@code key} when nothing is excluded; for tests. */
+  Endpoint owner(long key) {
+    return endpoints[(int) (ring[ceilingPoint(Hashing.mix64(key) & POSITION_MASK)] & INDEX_MASK)];
+  }
+
+  int ringSize() {
+    return ring.length;
   }
 }

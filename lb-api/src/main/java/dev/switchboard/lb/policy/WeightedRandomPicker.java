@@ -19,9 +19,9 @@ import org.jspecify.annotations.Nullable;
  *
  * Equal weights skip the table: the column is the answer.
  *
- * Exclusions: a sample the call has excluded is redrawn up to MAX_REDRAWS times; after that the
- * next non-excluded member after the last sample is taken (slightly off the weights, but only for
- * calls that already excluded most of the weight), or none when every member is excluded.
+ * Exclusions: a sample the call has excluded is redrawn up to MAX_REDRAWS times; after that (the
+ * excluded members hold most of the weight) one draw over the remaining members' cumulative
+ * weights, O(n), keeps the choice in proportion to weight; none when every member is excluded.
  */
 
 /**
@@ -33,6 +33,7 @@ final class WeightedRandomPicker implements Picker {
   private static final int MAX_REDRAWS = 3;
 
   private final Endpoint[] endpoints;
+  private final int[] weights;
   private final long total;
   private final long @Nullable [] thresholds;
   private final int @Nullable [] aliases;
@@ -40,6 +41,7 @@ final class WeightedRandomPicker implements Picker {
 
   private WeightedRandomPicker(Candidates candidates, RandomSource random) {
     this.endpoints = candidates.endpoints();
+    this.weights = candidates.weights();
     this.total = candidates.totalWeight();
     this.random = random;
     if (candidates.hasUniformWeights()) {
@@ -113,8 +115,28 @@ final class WeightedRandomPicker implements Picker {
         return es[i].asPickResult();
       }
     }
-    int next = TwoChoices.nextAvailable(es, ctx, i, -1);
-    return next < 0 ? PickResult.none() : es[next].asPickResult();
+    return pickAmongRemaining(ctx);
+  }
+
+  private PickResult pickAmongRemaining(CallContext ctx) {
+    Endpoint[] es = endpoints;
+    long remaining = 0;
+    for (int i = 0; i < es.length; i++) {
+      remaining += ctx.isExcluded(es[i]) ? 0 : weights[i];
+    }
+    if (remaining == 0) {
+      return PickResult.none();
+    }
+    long y = RandomSource.below(random.nextLong(), remaining);
+    for (int i = 0; i < es.length; i++) {
+      if (!ctx.isExcluded(es[i])) {
+        y -= weights[i];
+        if (y < 0) {
+          return es[i].asPickResult();
+        }
+      }
+    }
+    throw new AssertionError("unreachable: the draw is below the remaining weight");
   }
 
   private int sample(long r) {
