@@ -30,8 +30,11 @@ import org.jspecify.annotations.Nullable;
  * by a point or so as members come and go, moving a further ~1/points of the keys.
  *
  * Layout. Each point is one long: the top 44 bits of its position and a 20-bit member index,
- * sorted. A lookup is a binary search for the first point >= the key's position; it reads one
- * array and allocates nothing.
+ * sorted. A plain binary search over a ring of 100k points misses the cache on most of its 17
+ * steps, so the ring is indexed by the top bits of the position: buckets[k] is the first point in
+ * bucket k, with about BUCKET_LOAD points per bucket (positions are uniform hashes). A lookup
+ * reads buckets[k] and buckets[k + 1] and scans the few points between them: two cache misses at
+ * most, and no allocation. The index costs an eighth of the ring's memory.
  *
  * Exclusions. If the owner is excluded the walk continues clockwise to the first point of a member
  * the call has not excluded (the "next replica" a retry should go to). Calls without a key
@@ -51,9 +54,12 @@ final class RingHashPicker implements Picker {
   private static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
   private static final long POSITION_MASK = ~INDEX_MASK;
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;
+  private static final int BUCKET_LOAD = 4;
 
   private final Endpoint[] endpoints;
   private final long[] ring;
+  private final int[] buckets;
+  private final int bucketShift;
   private final @Nullable ToLongFunction<CallContext> keyFunction;
   private final RandomSource random;
 
@@ -67,6 +73,17 @@ final class RingHashPicker implements Picker {
     }
     this.endpoints = candidates.endpoints();
     this.ring = buildRing(candidates, endpoints);
+    int bits = Math.max(1, 31 - Integer.numberOfLeadingZeros(ring.length / BUCKET_LOAD));
+    this.bucketShift = 64 - bits;
+    this.buckets = new int[(1 << bits) + 1];
+    int p = 0;
+    for (int k = 0; k < buckets.length - 1; k++) {
+      while (p < ring.length && bucket(ring[p]) < k) {
+        p++;
+      }
+      buckets[k] = p;
+    }
+    buckets[buckets.length - 1] = ring.length;
     this.keyFunction = keyFunction;
     this.random = random;
   }
@@ -132,20 +149,21 @@ final class RingHashPicker implements Picker {
     return walkPastExcluded(ctx, p);
   }
 
+  /** The bucket of a position: its top bits, in the signed order the ring is sorted in. */
+  private int bucket(long position) {
+    return (int) ((position ^ Long.MIN_VALUE) >>> bucketShift);
+  }
+
   /** The index of the first point at or after {@code position}, wrapping to 0. */
   private int ceilingPoint(long position) {
     long[] r = ring;
-    int lo = 0;
-    int hi = r.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (r[mid] < position) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
+    int k = bucket(position);
+    int i = buckets[k];
+    int end = buckets[k + 1];
+    while (i < end && r[i] < position) {
+      i++;
     }
-    return lo == r.length ? 0 : lo;
+    return i == r.length ? 0 : i;
   }
 
   private PickResult walkPastExcluded(CallContext ctx, int start) {
@@ -162,6 +180,30 @@ final class RingHashPicker implements Picker {
       }
     }
     return PickResult.none();
+  }
+
+  /** {@link #ceilingPoint} by plain binary search over the whole ring; for tests. */
+  int ceilingPointBySearch(long position) {
+    long[] r = ring;
+    int lo = 0;
+    int hi = r.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (r[mid] < position) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo == r.length ? 0 : lo;
+  }
+
+  int ceilingPointByIndex(long position) {
+    return ceilingPoint(position);
+  }
+
+  long point(int index) {
+    return ring[index];
   }
 
   /** The member that owns {@code key} when nothing is excluded; for tests. */

@@ -148,6 +148,31 @@ class RingHashPickerTest {
     assertThat(ring(candidates(w)).ringSize()).isBetween(2000, RingHashPicker.MAX_POINTS + 2000);
   }
 
+  @Test
+  void ceilingPoint_bucketIndex_agreesWithBinarySearch() {
+    SplittableRandom random = new SplittableRandom(9);
+    for (Candidates c :
+        new Candidates[] {uniform(1), uniform(3), candidates(1, 9, 40), uniform(1000)}) {
+      RingHashPicker picker = ring(c);
+      long[] probes = new long[200_000];
+      for (int i = 0; i < probes.length; i++) {
+        probes[i] =
+            switch (i % 4) {
+              case 0 -> picker.point(random.nextInt(picker.ringSize())) & ~0xFFFFFL; // a point
+              case 1 -> (picker.point(random.nextInt(picker.ringSize())) & ~0xFFFFFL) + (1 << 20);
+              default -> random.nextLong() & ~0xFFFFFL;
+            };
+      }
+      probes[0] = Long.MIN_VALUE;
+      probes[1] = Long.MAX_VALUE & ~0xFFFFFL;
+      for (long p : probes) {
+        assertThat(picker.ceilingPointByIndex(p))
+            .as("position %x", p)
+            .isEqualTo(picker.ceilingPointBySearch(p));
+      }
+    }
+  }
+
   private static RingHashPicker ring(Candidates c) {
     return (RingHashPicker) RingHashPicker.create(c, null);
   }

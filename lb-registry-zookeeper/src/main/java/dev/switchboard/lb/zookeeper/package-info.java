@@ -1,4 +1,8 @@
-/** Placeholder until this module's issue lands. */
+/**
+ * Service registry on ZooKeeper through Apache Curator: {@link
+ * dev.switchboard.lb.zookeeper.ZooKeeperRegistry}, interoperable with Curator x-discovery and
+ * Spring Cloud Zookeeper.
+ */
 @NullMarked
 package dev.switchboard.lb.zookeeper;
 
