@@ -60,7 +60,7 @@ final class RetryBudget {
   /** The bucket for {@code nowNanos}, cleared first if it still holds an older second. */
   private int bucket(long nowNanos) {
     long second = Math.floorDiv(nowNanos, BUCKET_NANOS);
-    int i = (int) Math.floorMod(second, BUCKETS);
+    int i = Math.floorMod(second, BUCKETS);
     long seen = epochs.get(i);
     if (seen != second && epochs.compareAndSet(i, seen, second)) {
       // Racing deposits into the stale second may be lost: the budget is an estimate.

@@ -14,7 +14,6 @@ import dev.switchboard.lb.registry.StaticRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -33,8 +32,8 @@ class ActiveHealthCheckTest {
           new Thread(
               () -> {
                 while (!socket.isClosed()) {
-                  try (Socket s = socket.accept()) {
-                    // connection accepted: that is all a TCP check needs
+                  try {
+                    socket.accept().close(); // accepted: that is all a TCP check needs
                   } catch (IOException closed) {
                     return;
                   }
