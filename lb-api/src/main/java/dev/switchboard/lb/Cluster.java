@@ -17,6 +17,8 @@ import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -307,6 +309,51 @@ public final class Cluster implements AutoCloseable {
       ctx.exclude(failed.endpoint());
     }
     return OptionalLong.of(delay);
+  }
+
+  /**
+   * Runs a call with retries: acquires an endpoint, runs {@code attempt} on it, classifies a
+   * failure with {@code classifier}, and tries another endpoint while {@link #retryDelayNanos}
+   * allows (waiting out the backoff on this thread). The lease of every attempt is finished once.
+   *
+   * <p>If no endpoint can be acquired for a retry, the previous attempt's exception is thrown with
+   * the acquisition failure added as suppressed.
+   *
+   * @throws X the last attempt's exception when no retry is allowed
+   * @throws NoHealthyEndpointException if no endpoint could be acquired for the first attempt
+   */
+  public <T, X extends Exception> T execute(
+      CallContext ctx, Attempt<T, X> attempt, Function<Throwable, Outcome> classifier) throws X {
+    Lease lease = acquire(ctx);
+    for (int attempts = 1; ; attempts++) {
+      try {
+        T result = attempt.run(lease);
+        if (!lease.isCompleted()) {
+          lease.complete(Outcome.SUCCESS);
+        }
+        return result;
+      } catch (Exception e) {
+        if (!lease.isCompleted()) {
+          lease.complete(classifier.apply(e));
+        }
+        OptionalLong delay = retryDelayNanos(ctx, lease, attempts);
+        if (delay.isEmpty()) {
+          throw e;
+        }
+        if (delay.getAsLong() > 0) {
+          LockSupport.parkNanos(delay.getAsLong());
+        }
+        try {
+          lease = acquire(ctx);
+        } catch (RuntimeException noEndpoint) {
+          e.addSuppressed(noEndpoint);
+          throw e;
+        }
+      } catch (Error error) {
+        lease.close();
+        throw error;
+      }
+    }
   }
 
   /** Every member now, with its load, health and why it is or is not eligible. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -220,6 +221,74 @@ class LeaseAndRetryTest {
           .hasMessageContaining("5 per PT1S");
       f.clock.advance(Duration.ofSeconds(1));
       ClusterFixture.call(cluster, Outcome.SUCCESS);
+    }
+  }
+
+  @Test
+  void execute_retriesConnectFailuresElsewhere_returnsFirstSuccess() throws java.io.IOException {
+    f.addMembers(9001, 3);
+    try (Cluster cluster =
+        f.builder()
+            .retryPolicy(new RetryPolicy(3, Duration.ZERO, Duration.ZERO, 100, 100))
+            .build()) {
+      List<String> tried = new java.util.ArrayList<>();
+      String result =
+          cluster.execute(
+              CallContext.builder().build(),
+              lease -> {
+                tried.add(lease.endpoint().address());
+                if (tried.size() < 3) {
+                  throw new java.net.ConnectException("refused by " + lease.endpoint().address());
+                }
+                return "ok from " + lease.endpoint().address();
+              },
+              e -> Outcome.CONNECT_FAILURE);
+      assertThat(tried).doesNotHaveDuplicates().hasSize(3);
+      assertThat(result).isEqualTo("ok from " + tried.get(2));
+      for (EndpointSnapshot s : cluster.snapshot().endpoints()) {
+        assertThat(s.inFlight()).isZero();
+      }
+    }
+  }
+
+  @Test
+  void execute_notRetryable_throwsFirstFailure_leaseFinishedWithClassifiedOutcome() {
+    f.addMembers(9001, 3);
+    try (Cluster cluster = f.builder().build()) {
+      List<Lease> leases = new java.util.ArrayList<>();
+      assertThatThrownBy(
+              () ->
+                  cluster.execute(
+                      CallContext.builder().build(),
+                      lease -> {
+                        leases.add(lease);
+                        throw new java.io.IOException("reset after send");
+                      },
+                      e -> Outcome.TRANSPORT_FAILURE))
+          .isInstanceOf(java.io.IOException.class)
+          .hasMessage("reset after send");
+      assertThat(leases).hasSize(1);
+      assertThat(leases.get(0).outcome()).isEqualTo(Outcome.TRANSPORT_FAILURE);
+    }
+  }
+
+  @Test
+  void execute_attemptsExhausted_throwsLastFailure() {
+    f.addMembers(9001, 2);
+    try (Cluster cluster =
+        f.builder()
+            .retryPolicy(new RetryPolicy(2, Duration.ZERO, Duration.ZERO, 100, 100))
+            .build()) {
+      int[] n = {0};
+      assertThatThrownBy(
+              () ->
+                  cluster.execute(
+                      CallContext.builder().idempotent(true).build(),
+                      lease -> {
+                        throw new IllegalStateException("timeout #" + ++n[0]);
+                      },
+                      e -> Outcome.TIMEOUT))
+          .hasMessage("timeout #2");
     }
   }
 

@@ -79,15 +79,10 @@ final class LeastConnectionsPicker implements Picker {
         return only < 0 ? PickResult.none() : es[only].asPickResult();
       }
     }
-    return es[prefersFirst(es[a], es[b], a, b) ? a : b].asPickResult();
-  }
-
-  private boolean prefersFirst(Endpoint ea, Endpoint eb, int a, int b) {
-    long loadA = ea.inFlight() + 1L;
-    long loadB = eb.inFlight() + 1L;
-    if (uniform) {
-      return loadA <= loadB;
-    }
-    return loadA * weights[b] <= loadB * weights[a];
+    long loadA = es[a].inFlight() + 1L;
+    long loadB = es[b].inFlight() + 1L;
+    // Prefer a when loadA / weightA <= loadB / weightB.
+    long preferA = uniform ? loadB - loadA : loadB * weights[a] - loadA * weights[b];
+    return es[TwoChoices.choose(a, b, preferA)].asPickResult();
   }
 }

@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * gradually, and queueing (in-flight) counts as well as service time. Endpoint.cost(now) computes
  * it; this picker only samples two distinct members (as LeastConnectionsPicker does, see
  * TwoChoices) and keeps the one with the lower cost per unit of weight, comparing
- * costA * weightB <= costB * weightA (no division; ties to the first, random, sample).
+ * costA * weightB <= costB * weightA (no division, no branch; ties to the first, random, sample).
  *
  * Two refinements live in Endpoint: failures are observed as at least the failure penalty
  * (a member that fails fast would otherwise look fast and attract traffic, a known weakness of
@@ -79,7 +79,13 @@ final class PeakEwmaPicker implements Picker {
     }
     double costA = es[a].cost(nowNanos);
     double costB = es[b].cost(nowNanos);
-    boolean first = uniform ? costA <= costB : costA * weights[b] <= costB * weights[a];
-    return es[first ? a : b].asPickResult();
+    if (!uniform) {
+      costA *= weights[b];
+      costB *= weights[a];
+    }
+    // Costs are non-negative, so their raw bits order like their values (+infinity included):
+    // the difference of the bits picks the cheaper one without a branch (ties to a).
+    long preferA = Double.doubleToRawLongBits(costB) - Double.doubleToRawLongBits(costA);
+    return es[TwoChoices.choose(a, b, preferA)].asPickResult();
   }
 }

@@ -24,7 +24,16 @@ final class TwoChoices {
    */
   static int second(long random, int n, int first) {
     int b = RandomSource.below(random * n, n - 1);
-    return b >= first ? b + 1 : b;
+    return b + ((first - b - 1) >>> 31); // b >= first ? b + 1 : b, without a branch
+  }
+
+  /**
+   * {@code a} if {@code preferA >= 0}, else {@code b}, without a branch: which sample wins is a
+   * coin toss to the branch predictor, and a mispredicted branch costs more than the whole
+   * comparison.
+   */
+  static int choose(int a, int b, long preferA) {
+    return b ^ ((a ^ b) & ~(int) (preferA >> 63));
   }
 
   /**

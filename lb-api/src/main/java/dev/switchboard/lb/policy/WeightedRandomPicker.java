@@ -147,7 +147,8 @@ final class WeightedRandomPicker implements Picker {
       return column;
     }
     long y = RandomSource.below(r * n, total);
-    return y < t[column] ? column : aliases[column];
+    // y < t[column] ? column : aliases[column], without a branch the predictor cannot learn.
+    return TwoChoices.choose(column, aliases[column], t[column] - 1 - y);
   }
 
   /** The probability of member {@code i} in the table, times n × totalWeight; for tests. */

@@ -90,6 +90,16 @@ class LeastConnectionsPickerTest {
   }
 
   @Test
+  void twoChoices_choose_followsTheSignOfThePreference() {
+    assertThat(TwoChoices.choose(3, 9, 0L)).isEqualTo(3);
+    assertThat(TwoChoices.choose(3, 9, 1L)).isEqualTo(3);
+    assertThat(TwoChoices.choose(3, 9, Long.MAX_VALUE)).isEqualTo(3);
+    assertThat(TwoChoices.choose(3, 9, -1L)).isEqualTo(9);
+    assertThat(TwoChoices.choose(3, 9, Long.MIN_VALUE)).isEqualTo(9);
+    assertThat(TwoChoices.choose(0, 999_999, -5L)).isEqualTo(999_999);
+  }
+
+  @Test
   void twoChoices_secondSample_isDistinctAndUniformOverTheOthers() {
     RandomSource random = seeded(6);
     for (int n = 2; n <= 12; n++) {

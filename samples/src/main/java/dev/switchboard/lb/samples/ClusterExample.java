@@ -2,14 +2,11 @@ package dev.switchboard.lb.samples;
 
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
-import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.policy.BalancingPolicy;
 import dev.switchboard.lb.registry.StaticRegistry;
 import java.time.Duration;
-import java.util.OptionalLong;
-import java.util.concurrent.locks.LockSupport;
 
 /** The README's Cluster example, compiled so it never rots. */
 public final class ClusterExample {
@@ -36,21 +33,10 @@ public final class ClusterExample {
               .idempotent(true)
               .timeout(Duration.ofSeconds(2), cluster.ticker())
               .build();
-      for (int attempt = 1; ; attempt++) {
-        Lease lease = cluster.acquire(ctx); // picks an endpoint, counts the call in flight
-        try {
-          String reply = send(lease.instance(), "hello"); // your I/O here
-          lease.complete(Outcome.SUCCESS);
-          return reply;
-        } catch (RuntimeException e) {
-          lease.complete(Outcome.CONNECT_FAILURE); // classify: feeds breaker, ejection, EWMA
-          OptionalLong backoff = cluster.retryDelayNanos(ctx, lease, attempt);
-          if (backoff.isEmpty()) {
-            throw e;
-          }
-          LockSupport.parkNanos(backoff.getAsLong());
-        }
-      }
+      // Picks an endpoint per attempt, finishes each lease with the classified outcome (which
+      // feeds the breaker, ejection and latency average) and retries elsewhere when safe.
+      return cluster.execute(
+          ctx, lease -> send(lease.instance(), "hello"), error -> Outcome.CONNECT_FAILURE);
     }
     // README: end
   }
