@@ -11,6 +11,8 @@ import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -431,7 +433,7 @@ public final class Cluster implements AutoCloseable {
     private Duration updateDebounce = Duration.ofMillis(20);
     private Duration ewmaDecay = Duration.ofSeconds(10);
     private Duration failurePenalty = Duration.ofSeconds(1);
-    private ClusterListener listener = ClusterListener.NONE;
+    private final List<ClusterListener> listeners = new ArrayList<>();
     private Ticker ticker = Ticker.system();
     private @Nullable Timer timer;
     private @Nullable Clock breakerClock;
@@ -577,8 +579,9 @@ public final class Cluster implements AutoCloseable {
       return this;
     }
 
+    /** Adds a listener; listeners are called in the order added. */
     public Builder listener(ClusterListener listener) {
-      this.listener = Objects.requireNonNull(listener, "listener");
+      listeners.add(Objects.requireNonNull(listener, "listener"));
       return this;
     }
 
@@ -630,7 +633,7 @@ public final class Cluster implements AutoCloseable {
               updateDebounce.toNanos(),
               ewmaDecay.toNanos(),
               failurePenalty.toNanos(),
-              listener,
+              ClusterListeners.of(listeners),
               ticker,
               timer,
               breakerClock));
