@@ -209,7 +209,8 @@ public final class Endpoint {
     removed = true;
   }
 
-  boolean isRemoved() {
+  /** Whether the endpoint left the cluster (it may still finish in-flight calls). */
+  public boolean isRemoved() {
     return removed;
   }
 
@@ -218,7 +219,8 @@ public final class Endpoint {
     return removed && inFlight.get() == 0 && closed.compareAndSet(false, true);
   }
 
-  boolean isClosed() {
+  /** Whether the endpoint left the cluster and its last call finished. */
+  public boolean isClosed() {
     return closed.get();
   }
 
