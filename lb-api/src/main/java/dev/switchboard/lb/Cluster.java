@@ -303,7 +303,9 @@ public final class Cluster implements AutoCloseable {
     if (ctx.deadlineNanos() != Long.MAX_VALUE && now + delay - ctx.deadlineNanos() >= 0) {
       return OptionalLong.empty();
     }
-    if (!budget.tryWithdraw()) {
+    // A connect failure sent nothing, so retrying it adds no load to any server: like gRPC's
+    // transparent retries it is bounded by maxAttempts only, not by the retry budget.
+    if (outcome != Outcome.CONNECT_FAILURE && !budget.tryWithdraw()) {
       logger.debug("Service '{}': retry budget spent; not retrying a {} call", service, outcome);
       return OptionalLong.empty();
     }
@@ -408,18 +410,33 @@ public final class Cluster implements AutoCloseable {
 
   /**
    * Configures a {@link Cluster}; each setter validates its value at once. Not thread-safe.
-   * Defaults: least connections; Resilience4j's default breaker; outlier ejection after 5
-   * consecutive failures; no active health check; no slow start; panic below 50% healthy; retries
-   * per {@link RetryPolicy#defaults()}; 1024 calls in flight per endpoint; no rate limit;
-   * mass-removal guard at 50% held for 60 s; updates debounced by 20 ms.
+   * Defaults: least connections; a breaker per endpoint opening at 50% of the last 20 calls failed
+   * and probing after 5 s; outlier ejection after 5 consecutive failures; no active health check;
+   * no slow start; panic below 50% healthy; retries per {@link RetryPolicy#defaults()}; 1024 calls
+   * in flight per endpoint; no rate limit; mass-removal guard at 50% held for 60 s; updates
+   * debounced by 20 ms.
    */
   public static final class Builder {
+    /**
+     * Per-endpoint breaker tuned for balancing rather than for one downstream: opens when half of
+     * the last 20 calls (at least 10) failed, probes after 5 s with 3 calls.
+     */
+    private static final CircuitBreakerConfig DEFAULT_BREAKER =
+        CircuitBreakerConfig.custom()
+            .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+            .slidingWindowSize(20)
+            .minimumNumberOfCalls(10)
+            .failureRateThreshold(50)
+            .waitDurationInOpenState(Duration.ofSeconds(5))
+            .permittedNumberOfCallsInHalfOpenState(3)
+            .build();
+
     private final String service;
     private @Nullable ServiceRegistry registry;
     private BalancingPolicy policy = BalancingPolicy.leastConnections();
     private String localZone = ServiceInstance.NO_ZONE;
     private int zoneMinHealthyPercent = 70;
-    private @Nullable CircuitBreakerConfig breakerConfig = CircuitBreakerConfig.ofDefaults();
+    private @Nullable CircuitBreakerConfig breakerConfig = DEFAULT_BREAKER;
     private OutlierDetection outlierDetection = OutlierDetection.defaults();
     private @Nullable ActiveHealthCheck healthCheck;
     private Duration slowStart = Duration.ZERO;

@@ -161,9 +161,9 @@ class LeaseAndRetryTest {
     try (Cluster cluster = f.builder().retryPolicy(policy).build()) {
       int retries = 0;
       for (int i = 0; i < 1000; i++) {
-        CallContext ctx = CallContext.builder().build();
+        CallContext ctx = CallContext.builder().idempotent(true).build();
         Lease lease = cluster.acquire(ctx);
-        lease.complete(Outcome.CONNECT_FAILURE);
+        lease.complete(Outcome.TIMEOUT);
         if (cluster.retryDelayNanos(ctx, lease, 1).isPresent()) {
           retries++;
         }
@@ -172,10 +172,25 @@ class LeaseAndRetryTest {
       assertThat(retries).isEqualTo(210);
       // Ten seconds later the window has moved on: calls refill it.
       f.clock.advance(Duration.ofSeconds(11));
-      CallContext ctx = CallContext.builder().build();
+      CallContext ctx = CallContext.builder().idempotent(true).build();
       Lease lease = cluster.acquire(ctx);
-      lease.complete(Outcome.CONNECT_FAILURE);
+      lease.complete(Outcome.TIMEOUT);
       assertThat(cluster.retryDelayNanos(ctx, lease, 1)).isPresent();
+    }
+  }
+
+  @Test
+  void retryBudget_spent_connectFailuresStillRetried_nothingWasSent() {
+    f.addMembers(9001, 2);
+    RetryPolicy policy = new RetryPolicy(2, Duration.ZERO, Duration.ZERO, 0, 0);
+    try (Cluster cluster = f.builder().retryPolicy(policy).build()) {
+      CallContext ctx = CallContext.builder().idempotent(true).build();
+      Lease timedOut = cluster.acquire(ctx);
+      timedOut.complete(Outcome.TIMEOUT);
+      assertThat(cluster.retryDelayNanos(ctx, timedOut, 1)).as("budget of zero").isEmpty();
+      Lease refused = cluster.acquire(ctx);
+      refused.complete(Outcome.CONNECT_FAILURE);
+      assertThat(cluster.retryDelayNanos(ctx, refused, 1)).isPresent();
     }
   }
 

@@ -1,4 +1,8 @@
-/** Placeholder until this module's issue lands. */
+/**
+ * Load-balanced Thrift: {@link dev.switchboard.lb.thrift.ThriftCluster} (pooled, health-aware
+ * transports), {@link dev.switchboard.lb.thrift.ThriftClients} (proxies over generated clients) and
+ * {@link dev.switchboard.lb.thrift.ThriftServer} (self-registering, draining servers).
+ */
 @NullMarked
 package dev.switchboard.lb.thrift;
 

@@ -1,0 +1,144 @@
+package dev.switchboard.lb.thrift;
+
+import dev.switchboard.lb.ServiceInstance;
+import dev.switchboard.lb.Ticker;
+import java.util.Iterator;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The connections to one endpoint: the idle ones kept most-recently-used first, opened on demand
+ * when none is idle. The number in use is bounded by the cluster's in-flight limit (one call per
+ * connection), the number idle by {@code maxIdlePerEndpoint}. A connection that failed in any way
+ * is closed, never reused; one idle too long is closed; one idle a while is checked before reuse.
+ *
+ * <p>Thread-safe and lock-free.
+ */
+final class TransportPool implements AutoCloseable {
+  private final ServiceInstance instance;
+  private final ThriftTransportConfig config;
+  private final Ticker ticker;
+  private final long idleTimeoutNanos;
+  private final long validateAfterNanos;
+  private final ConcurrentLinkedDeque<PooledConnection> idle = new ConcurrentLinkedDeque<>();
+  private final AtomicInteger idleCount = new AtomicInteger();
+  private final AtomicInteger open = new AtomicInteger();
+  private final AtomicLong created = new AtomicLong();
+  private volatile boolean closed;
+
+  TransportPool(ServiceInstance instance, ThriftTransportConfig config, Ticker ticker) {
+    this.instance = instance;
+    this.config = config;
+    this.ticker = ticker;
+    this.idleTimeoutNanos = config.idleTimeout().toNanos();
+    this.validateAfterNanos = config.validateAfterIdle().toNanos();
+  }
+
+  /** An idle connection that still looks alive, else a new one. */
+  PooledConnection borrow() throws ConnectFailedException {
+    long now = ticker.read();
+    PooledConnection c;
+    while ((c = idle.pollFirst()) != null) {
+      idleCount.decrementAndGet();
+      long idleFor = now - c.idleSinceNanos;
+      if (idleFor < idleTimeoutNanos && (idleFor < validateAfterNanos || c.looksAlive())) {
+        return c;
+      }
+      destroy(c);
+    }
+    if (closed) {
+      throw new ConnectFailedException(
+          "connection pool of " + instance.address() + " is closed", new IllegalStateException());
+    }
+    c = PooledConnection.open(instance.host(), instance.port(), config, now);
+    open.incrementAndGet();
+    created.incrementAndGet();
+    return c;
+  }
+
+  /** Returns a connection after a call: kept idle if it is reusable and there is room. */
+  void release(PooledConnection c, boolean reusable) {
+    if (!reusable || closed || idleCount.get() >= config.maxIdlePerEndpoint()) {
+      destroy(c);
+      return;
+    }
+    c.idleSinceNanos = ticker.read();
+    idle.offerFirst(c);
+    idleCount.incrementAndGet();
+    if (closed) {
+      closeIdle(); // raced with close(): do not strand it
+    }
+  }
+
+  /** Opens one connection and parks it idle (warm-up); returns false if it could not connect. */
+  boolean warmUp() {
+    if (closed || idleCount.get() >= config.maxIdlePerEndpoint()) {
+      return false;
+    }
+    try {
+      PooledConnection c =
+          PooledConnection.open(instance.host(), instance.port(), config, ticker.read());
+      open.incrementAndGet();
+      created.incrementAndGet();
+      release(c, true);
+      return true;
+    } catch (ConnectFailedException e) {
+      return false;
+    }
+  }
+
+  /** Closes idle connections older than the idle timeout; returns how many. */
+  int evictIdle() {
+    long now = ticker.read();
+    int evicted = 0;
+    for (Iterator<PooledConnection> it = idle.descendingIterator(); it.hasNext(); ) {
+      PooledConnection c = it.next();
+      if (now - c.idleSinceNanos >= idleTimeoutNanos && idle.removeLastOccurrence(c)) {
+        idleCount.decrementAndGet();
+        destroy(c);
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
+  /** Closes every idle connection (the endpoint is draining or leaving). */
+  void closeIdle() {
+    PooledConnection c;
+    while ((c = idle.pollFirst()) != null) {
+      idleCount.decrementAndGet();
+      destroy(c);
+    }
+  }
+
+  private void destroy(PooledConnection c) {
+    c.close();
+    open.decrementAndGet();
+  }
+
+  /** Connections open now, idle or in use. */
+  int open() {
+    return open.get();
+  }
+
+  int idle() {
+    return idleCount.get();
+  }
+
+  long created() {
+    return created.get();
+  }
+
+  /** Closes idle connections now and the others as their calls finish; idempotent. */
+  @Override
+  public void close() {
+    closed = true;
+    closeIdle();
+  }
+
+  @Override
+  public String toString() {
+    return "TransportPool{" + instance.address() + ", open=" + open + ", idle=" + idleCount + "}";
+  }
+}

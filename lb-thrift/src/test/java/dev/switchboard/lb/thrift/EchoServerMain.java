@@ -1,0 +1,22 @@
+package dev.switchboard.lb.thrift;
+
+import dev.switchboard.lb.thrift.test.Echo;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * Runs one echo {@link ThriftServer} in its own JVM (for tests that kill a real process): prints
+ * {@code READY <port>} once it serves, then runs until killed.
+ */
+public final class EchoServerMain {
+  private EchoServerMain() {}
+
+  public static void main(String[] args) throws Exception {
+    EchoHandler handler = new EchoHandler();
+    ThriftServer server =
+        ThriftServer.builder(handler, new Echo.Processor<>(handler)).port(0).start();
+    handler.identity(server.instance().address());
+    System.out.println("READY " + server.port());
+    System.out.flush();
+    new CountDownLatch(1).await(); // until the process is killed
+  }
+}
