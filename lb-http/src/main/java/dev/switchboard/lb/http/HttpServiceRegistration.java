@@ -1,0 +1,301 @@
+package dev.switchboard.lb.http;
+
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsServer;
+import dev.switchboard.lb.ServiceInstance;
+import dev.switchboard.lb.registry.Registration;
+import dev.switchboard.lb.registry.RegistryException;
+import dev.switchboard.lb.registry.ServiceRegistry;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Registers a running HTTP server (the JDK {@code HttpServer}, Jetty, Netty, ...) in a {@link
+ * ServiceRegistry} so that clients balance over it, and takes it out gracefully. With the JDK
+ * server:
+ *
+ * <pre>{@code
+ * RequestTracker tracker = new RequestTracker();
+ * HttpServer server = HttpServer.create(new InetSocketAddress("10.0.0.5", 0), 0);
+ * server.createContext("/", handler).getFilters().add(tracker.filter());
+ * server.start();
+ * HttpServiceRegistration registration =
+ *     HttpServiceRegistration.builder(registry, EchoHandler.class) // @HttpService(name = "echo")
+ *         .server(server)
+ *         .tracker(tracker)
+ *         .register();
+ * ...
+ * registration.close(); // drain, deregister, wait for in-flight requests (bounded), stop
+ * }</pre>
+ *
+ * <p>For another server, give its address with {@link Builder#address}, how to stop it with {@link
+ * Builder#onStop}, and track its requests with {@link RequestTracker#begin()}.
+ *
+ * <p>Thread-safe; {@link #close()} runs the shutdown once, on the first caller's thread.
+ */
+public final class HttpServiceRegistration implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(HttpServiceRegistration.class);
+
+  private final Registration registration;
+  private final @Nullable RequestTracker tracker;
+  private final Duration drainTimeout;
+  private final Runnable stop;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  private HttpServiceRegistration(
+      Registration registration,
+      @Nullable RequestTracker tracker,
+      Duration drainTimeout,
+      Runnable stop) {
+    this.registration = registration;
+    this.tracker = tracker;
+    this.drainTimeout = drainTimeout;
+    this.stop = stop;
+  }
+
+  /**
+   * Starts a registration of the service {@code annotated} declares with {@link HttpService}.
+   *
+   * @throws IllegalArgumentException if {@code annotated} has no {@code @HttpService}, or its name
+   *     is blank, or its weight is out of range
+   */
+  public static Builder builder(ServiceRegistry registry, Class<?> annotated) {
+    Objects.requireNonNull(annotated, "annotated");
+    HttpService service = annotated.getAnnotation(HttpService.class);
+    if (service == null) {
+      throw new IllegalArgumentException(
+          annotated.getName()
+              + " is not annotated with @HttpService(name = ...): it declares no service to"
+              + " register");
+    }
+    String where = "@HttpService on " + annotated.getName();
+    if (service.name().isBlank()) {
+      throw new IllegalArgumentException(where + ": name must not be blank");
+    }
+    if (service.weight() < 0 || service.weight() > ServiceInstance.MAX_WEIGHT) {
+      throw new IllegalArgumentException(
+          where
+              + ": weight must be between 0 and "
+              + ServiceInstance.MAX_WEIGHT
+              + " but was "
+              + service.weight());
+    }
+    return new Builder(registry, service.name()).zone(service.zone()).weight(service.weight());
+  }
+
+  /**
+   * Starts a registration of {@code service}.
+   *
+   * @throws IllegalArgumentException if {@code service} is blank
+   */
+  public static Builder builder(ServiceRegistry registry, String service) {
+    Objects.requireNonNull(service, "service");
+    if (service.isBlank()) {
+      throw new IllegalArgumentException("service must not be blank");
+    }
+    return new Builder(registry, service);
+  }
+
+  /** The instance as last written to the registry. */
+  public ServiceInstance instance() {
+    return registration.instance();
+  }
+
+  /**
+   * Takes the server out gracefully: marks it draining (clients stop picking it), deregisters it,
+   * waits up to the drain timeout for the requests it is handling, then stops it. Registry errors
+   * are logged and do not stop the shutdown. Idempotent; later calls return at once.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    ServiceInstance instance = registration.instance();
+    try {
+      registration.drain();
+    } catch (RegistryException | IllegalStateException e) {
+      logger.warn("Marking {} draining failed; deregistering it now", instance.address(), e);
+    }
+    try {
+      registration.close();
+    } catch (RuntimeException e) {
+      logger.warn("Deregistering {} failed", instance.address(), e);
+    }
+    if (tracker != null) {
+      try {
+        if (!tracker.awaitIdle(drainTimeout)) {
+          logger.warn(
+              "Service '{}': {} still has {} requests in flight after {} ms; stopping it anyway",
+              instance.service(),
+              instance.address(),
+              tracker.inFlight(),
+              drainTimeout.toMillis());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    stop.run();
+    logger.info("Service '{}': {} drained and stopped", instance.service(), instance.address());
+  }
+
+  @Override
+  public String toString() {
+    return "HttpServiceRegistration{" + registration.instance() + "}";
+  }
+
+  /**
+   * Configures an {@link HttpServiceRegistration}; each setter validates its value at once. Not
+   * thread-safe. Defaults: zone and weight from the annotation (else none and 100), scheme {@code
+   * http}, id {@code host:port}, drain timeout 30 s, no tracker (no waiting), no stop action.
+   */
+  public static final class Builder {
+    private final ServiceRegistry registry;
+    private final String service;
+    private String zone = ServiceInstance.NO_ZONE;
+    private int weight = ServiceInstance.DEFAULT_WEIGHT;
+    private @Nullable String host;
+    private int port;
+    private @Nullable String id;
+    private final Map<String, String> metadata = new LinkedHashMap<>();
+    private @Nullable RequestTracker tracker;
+    private Duration drainTimeout = Duration.ofSeconds(30);
+    private Runnable stop = () -> {};
+
+    private Builder(ServiceRegistry registry, String service) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      this.service = service;
+    }
+
+    /**
+     * Takes the address from a bound JDK server ({@code https} if it is an {@code HttpsServer}) and
+     * stops it with {@code server.stop(0)} once drained.
+     *
+     * @throws IllegalArgumentException if the server listens on the wildcard address (clients
+     *     cannot connect to it): use {@link #address} with a reachable host instead
+     */
+    public Builder server(HttpServer server) {
+      Objects.requireNonNull(server, "server");
+      InetSocketAddress bound = server.getAddress();
+      if (bound.getAddress() == null || bound.getAddress().isAnyLocalAddress()) {
+        throw new IllegalArgumentException(
+            "server listens on the wildcard address "
+                + bound
+                + "; call address(host, "
+                + bound.getPort()
+                + ") with the host clients should connect to");
+      }
+      address(bound.getAddress().getHostAddress(), bound.getPort());
+      scheme(server instanceof HttpsServer ? "https" : "http");
+      return onStop(() -> server.stop(0));
+    }
+
+    /**
+     * Where clients connect.
+     *
+     * @throws IllegalArgumentException if the host is blank or the port out of range
+     */
+    public Builder address(String host, int port) {
+      Objects.requireNonNull(host, "host");
+      if (host.isBlank()) {
+        throw new IllegalArgumentException("host must not be blank");
+      }
+      if (port < 1 || port > 65_535) {
+        throw new IllegalArgumentException("port must be between 1 and 65535 but was " + port);
+      }
+      this.host = host;
+      this.port = port;
+      return this;
+    }
+
+    /** {@code http} or {@code https}, stored as the instance's {@code scheme} metadata. */
+    public Builder scheme(String scheme) {
+      if (!"http".equals(scheme) && !"https".equals(scheme)) {
+        throw new IllegalArgumentException("scheme must be 'http' or 'https' but was " + scheme);
+      }
+      metadata.put(ServiceUri.SCHEME_KEY, scheme);
+      return this;
+    }
+
+    public Builder zone(String zone) {
+      this.zone = Objects.requireNonNull(zone, "zone");
+      return this;
+    }
+
+    /** The relative share of traffic, 0 to {@value ServiceInstance#MAX_WEIGHT}. */
+    public Builder weight(int weight) {
+      if (weight < 0 || weight > ServiceInstance.MAX_WEIGHT) {
+        throw new IllegalArgumentException(
+            "weight must be between 0 and " + ServiceInstance.MAX_WEIGHT + " but was " + weight);
+      }
+      this.weight = weight;
+      return this;
+    }
+
+    /** The instance id, unique within the service; defaults to {@code host:port}. */
+    public Builder id(String id) {
+      this.id = Objects.requireNonNull(id, "id");
+      return this;
+    }
+
+    /** Adds a metadata pair carried through the registry. */
+    public Builder metadata(String key, String value) {
+      metadata.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
+    /** Counts the server's requests, so {@link #close()} can wait for them. */
+    public Builder tracker(RequestTracker tracker) {
+      this.tracker = Objects.requireNonNull(tracker, "tracker");
+      return this;
+    }
+
+    /** The longest {@link #close()} waits for in-flight requests before stopping the server. */
+    public Builder drainTimeout(Duration timeout) {
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("drainTimeout must not be negative but was " + timeout);
+      }
+      this.drainTimeout = timeout;
+      return this;
+    }
+
+    /** Stops the server; run last by {@link #close()}. */
+    public Builder onStop(Runnable stop) {
+      this.stop = Objects.requireNonNull(stop, "stop");
+      return this;
+    }
+
+    /**
+     * Registers the instance; call it once the server accepts requests.
+     *
+     * @throws IllegalStateException if no address was given
+     * @throws RegistryException if the registry refused or could not be reached
+     */
+    public HttpServiceRegistration register() {
+      if (host == null) {
+        throw new IllegalStateException(
+            "no address for service '" + service + "': call server(...) or address(host, port)");
+      }
+      ServiceInstance.Builder instance =
+          ServiceInstance.builder(service, host, port)
+              .zone(zone)
+              .weight(weight)
+              .metadata(Map.copyOf(metadata));
+      if (id != null) {
+        instance.id(id);
+      }
+      ServiceInstance registered = instance.build();
+      Registration registration = registry.register(registered);
+      logger.info("Service '{}': registered {}", service, registered.address());
+      return new HttpServiceRegistration(registration, tracker, drainTimeout, stop);
+    }
+  }
+}
