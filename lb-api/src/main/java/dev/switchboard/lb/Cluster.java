@@ -174,12 +174,19 @@ public final class Cluster implements AutoCloseable {
     }
     int mark = ctx.excludedCount();
     CallContext c = ctx;
+    boolean spilled = false;
     boolean repeatAllowed = false;
     int refused = 0;
     try {
       for (int guard = 2 * published.members.length + 2; guard > 0; guard--) {
         PickResult result = picker.pick(c, now);
         if (!result.hasEndpoint()) {
+          if (!spilled && published.spillOver != null) {
+            // Every local-zone candidate was tried or refused: spill over to the other zones.
+            spilled = true;
+            picker = published.spillOver;
+            continue;
+          }
           if (mark > 0 && !repeatAllowed) {
             // Every candidate was tried by earlier attempts: a repeat beats failing the call.
             repeatAllowed = true;

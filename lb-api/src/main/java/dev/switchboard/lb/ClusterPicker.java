@@ -11,9 +11,13 @@ import org.jspecify.annotations.Nullable;
 final class ClusterPicker {
   static final ClusterPicker EMPTY =
       new ClusterPicker(
-          null, false, new Endpoint[0], new Eligibility[0], new boolean[0], new int[0]);
+          null, null, false, new Endpoint[0], new Eligibility[0], new boolean[0], new int[0]);
 
   final @Nullable Picker picker;
+
+  /** Every eligible member, whatever its zone; null unless zone preference held some back. */
+  final @Nullable Picker spillOver;
+
   final boolean panic;
   final Endpoint[] members;
   final Eligibility[] reasons;
@@ -22,12 +26,14 @@ final class ClusterPicker {
 
   ClusterPicker(
       @Nullable Picker picker,
+      @Nullable Picker spillOver,
       boolean panic,
       Endpoint[] members,
       Eligibility[] reasons,
       boolean[] receivesTraffic,
       int[] effectiveWeights) {
     this.picker = picker;
+    this.spillOver = spillOver;
     this.panic = panic;
     this.members = members;
     this.reasons = reasons;

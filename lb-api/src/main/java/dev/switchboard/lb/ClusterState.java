@@ -171,32 +171,23 @@ final class ClusterState {
     for (int i = 0; i < n; i++) {
       take[i] = reasons[i] == Eligibility.ELIGIBLE || (panic && reasons[i].isHealthFailure());
     }
-    if (!panic) {
-      preferLocalZone(members, reasons, take);
-    }
+    boolean[] anyZone = take.clone();
+    boolean zoneFiltered = !panic && preferLocalZone(members, reasons, take);
 
-    int count = 0;
-    for (boolean t : take) {
-      count += t ? 1 : 0;
-    }
-    Endpoint[] chosen = new Endpoint[count];
-    int[] chosenWeights = new int[count];
     int[] effective = new int[n];
     boolean slowStarting = false;
-    for (int i = 0, j = 0; i < n; i++) {
+    for (int i = 0; i < n; i++) {
       effective[i] = effectiveWeight(members[i], now);
       slowStarting |= members[i].inSlowStart();
-      if (take[i]) {
-        chosen[j] = members[i];
-        chosenWeights[j++] = Math.max(1, effective[i]);
-      }
     }
     ClusterPicker previous = published;
-    Picker picker =
-        count == 0
-            ? null
-            : config.policy().newPicker(Candidates.of(chosen, chosenWeights), previous.picker);
-    ClusterPicker next = new ClusterPicker(picker, panic, members, reasons, take, effective);
+    Picker picker = picker(members, take, effective, previous.picker);
+    // When the local zone's candidates are all tried or refused, a retry spills over to the
+    // other zones instead of repeating a local endpoint that just failed.
+    Picker spillOver =
+        zoneFiltered ? picker(members, anyZone, effective, previous.spillOver) : null;
+    ClusterPicker next =
+        new ClusterPicker(picker, spillOver, panic, members, reasons, take, effective);
     published = next;
 
     if (panic != previous.panic) {
@@ -214,10 +205,31 @@ final class ClusterState {
     }
   }
 
-  private void preferLocalZone(Endpoint[] members, Eligibility[] reasons, boolean[] take) {
+  private @Nullable Picker picker(
+      Endpoint[] members, boolean[] take, int[] effective, @Nullable Picker previous) {
+    int count = 0;
+    for (boolean t : take) {
+      count += t ? 1 : 0;
+    }
+    if (count == 0) {
+      return null;
+    }
+    Endpoint[] chosen = new Endpoint[count];
+    int[] weights = new int[count];
+    for (int i = 0, j = 0; i < members.length; i++) {
+      if (take[i]) {
+        chosen[j] = members[i];
+        weights[j++] = Math.max(1, effective[i]);
+      }
+    }
+    return config.policy().newPicker(Candidates.of(chosen, weights), previous);
+  }
+
+  /** Keeps only local-zone members while enough of them are eligible; returns whether it did. */
+  private boolean preferLocalZone(Endpoint[] members, Eligibility[] reasons, boolean[] take) {
     String zone = config.localZone();
     if (zone.isEmpty()) {
-      return;
+      return false;
     }
     int localServing = 0;
     int localTaken = 0;
@@ -234,14 +246,17 @@ final class ClusterState {
     boolean localEnough =
         localTaken > 0 && localTaken * 100L >= (long) config.zoneMinHealthyPercent() * localServing;
     if (!localEnough) {
-      return; // spill over to every zone
+      return false; // spill over to every zone
     }
+    boolean dropped = false;
     for (int i = 0; i < members.length; i++) {
       if (take[i] && !zone.equals(members[i].instance().zone())) {
         take[i] = false;
         reasons[i] = Eligibility.OTHER_ZONE;
+        dropped = true;
       }
     }
+    return dropped;
   }
 
   /** The registered weight scaled by slow start: from the minimum share to 100% over the window. */

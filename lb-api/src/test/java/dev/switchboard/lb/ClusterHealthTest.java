@@ -341,6 +341,27 @@ class ClusterHealthTest {
   }
 
   @Test
+  void zone_retryAfterEveryLocalMemberFailed_spillsOverToTheOtherZone() {
+    f.registry.add(instance(9001, "zone-a"));
+    f.registry.add(instance(9002, "zone-a"));
+    f.registry.add(instance(9101, "zone-b"));
+    try (Cluster cluster = f.builder().localZone("zone-a", 50).build()) {
+      CallContext ctx = CallContext.builder().idempotent(true).build();
+      for (int attempt = 1; attempt <= 2; attempt++) {
+        Lease lease = cluster.acquire(ctx);
+        assertThat(lease.instance().zone()).isEqualTo("zone-a");
+        lease.complete(Outcome.CONNECT_FAILURE);
+        assertThat(cluster.retryDelayNanos(ctx, lease, attempt)).isPresent();
+      }
+      try (Lease third = cluster.acquire(ctx)) {
+        assertThat(third.endpoint().address()).isEqualTo("127.0.0.1:9101");
+      }
+      // A fresh call still prefers the local zone.
+      assertThat(ClusterFixture.call(cluster, Outcome.SUCCESS)).startsWith("127.0.0.1:900");
+    }
+  }
+
+  @Test
   void zone_noLocalMembers_usesAll() {
     f.addMembers(9001, 2);
     try (Cluster cluster = f.builder().localZone("zone-x").build()) {
