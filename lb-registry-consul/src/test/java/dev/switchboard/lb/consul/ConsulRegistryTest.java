@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.consul.testing.ConsulStandIn;
 import dev.switchboard.lb.consul.testing.RecordedRequest;
+import dev.switchboard.lb.registry.MembershipRecorder;
 import dev.switchboard.lb.registry.Registration;
 import dev.switchboard.lb.registry.RegistryException;
 import java.nio.file.Path;

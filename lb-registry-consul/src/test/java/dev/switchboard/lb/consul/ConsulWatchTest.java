@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.consul.testing.ConsulStandIn;
 import dev.switchboard.lb.consul.testing.RecordedRequest;
+import dev.switchboard.lb.registry.MembershipRecorder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

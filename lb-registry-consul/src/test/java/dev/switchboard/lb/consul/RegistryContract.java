@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.lb.ServiceInstance;
+import dev.switchboard.lb.registry.MembershipRecorder;
 import dev.switchboard.lb.registry.Registration;
 import dev.switchboard.lb.registry.Subscription;
 import java.net.URI;

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.ServiceInstance;
+import dev.switchboard.lb.registry.MembershipRecorder;
 import dev.switchboard.lb.registry.Registration;
 import java.time.Duration;
 import java.util.Collection;

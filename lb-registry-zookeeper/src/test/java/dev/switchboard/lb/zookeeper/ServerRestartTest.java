@@ -10,6 +10,7 @@ import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.EndpointSnapshot;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
+import dev.switchboard.lb.registry.MembershipRecorder;
 import dev.switchboard.lb.registry.Registration;
 import dev.switchboard.lb.registry.RegistryException;
 import java.time.Duration;

@@ -6,6 +6,7 @@ import static dev.switchboard.lb.zookeeper.TestZooKeeper.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.registry.MembershipRecorder;
 import dev.switchboard.lb.registry.RegistryException;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;

@@ -10,6 +10,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.lb.ServiceInstance;
+import dev.switchboard.lb.registry.MembershipRecorder;
 import dev.switchboard.lb.registry.Registration;
 import dev.switchboard.lb.registry.RegistryException;
 import dev.switchboard.lb.registry.Subscription;

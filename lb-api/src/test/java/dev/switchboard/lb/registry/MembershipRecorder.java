@@ -1,9 +1,8 @@
-package dev.switchboard.lb.consul;
+package dev.switchboard.lb.registry;
 
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.registry.MembershipListener;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -14,13 +13,13 @@ import java.util.function.Predicate;
 import java.util.stream.Collectors;
 
 /**
- * Records every snapshot and error a watch delivers, with the time it arrived (as in
- * lb-registry-zookeeper's tests).
+ * Records every snapshot and error a watch delivers, with the time it arrived: a test fixture for
+ * registry implementations. Thread-safe.
  */
-final class MembershipRecorder implements MembershipListener {
+public final class MembershipRecorder implements MembershipListener {
   /** One delivery. */
-  record Snapshot(long nanos, List<ServiceInstance> members) {
-    Set<String> ids() {
+  public record Snapshot(long nanos, List<ServiceInstance> members) {
+    public Set<String> ids() {
       return members.stream().map(ServiceInstance::id).collect(Collectors.toSet());
     }
   }
@@ -56,38 +55,38 @@ final class MembershipRecorder implements MembershipListener {
     }
   }
 
-  List<Snapshot> snapshots() {
+  public List<Snapshot> snapshots() {
     return List.copyOf(snapshots);
   }
 
-  int size() {
+  public int size() {
     return snapshots.size();
   }
 
-  List<Throwable> errors() {
+  public List<Throwable> errors() {
     return List.copyOf(errors);
   }
 
   /** Whether the listener was ever called while already in a call. */
-  boolean overlapped() {
+  public boolean overlapped() {
     return overlapped;
   }
 
   /** The last delivered members, empty if none yet. */
-  List<ServiceInstance> latest() {
+  public List<ServiceInstance> latest() {
     return snapshots.isEmpty() ? List.of() : snapshots.get(snapshots.size() - 1).members();
   }
 
-  Set<String> latestIds() {
+  public Set<String> latestIds() {
     return snapshots.isEmpty() ? Set.of() : snapshots.get(snapshots.size() - 1).ids();
   }
 
-  Optional<ServiceInstance> latest(String id) {
+  public Optional<ServiceInstance> latest(String id) {
     return latest().stream().filter(i -> i.id().equals(id)).findFirst();
   }
 
   /** Waits until a snapshot arrived and the latest one has exactly {@code ids}. */
-  void awaitIds(String... ids) {
+  public void awaitIds(String... ids) {
     Set<String> expected = Set.of(ids);
     await("members " + expected)
         .atMost(Duration.ofSeconds(10))
@@ -98,7 +97,7 @@ final class MembershipRecorder implements MembershipListener {
   /**
    * The first snapshot at or after index {@code from} that satisfies {@code test}, waiting for it.
    */
-  Snapshot awaitFirst(int from, Predicate<Snapshot> test) {
+  public Snapshot awaitFirst(int from, Predicate<Snapshot> test) {
     await()
         .atMost(Duration.ofSeconds(10))
         .pollInterval(Duration.ofMillis(1))

@@ -1,7 +1,5 @@
-package dev.switchboard.lb.consul;
+package dev.switchboard.lb;
 
-import dev.switchboard.lb.Outcome;
-import dev.switchboard.lb.ServiceInstance;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -17,16 +15,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A tiny TCP server on 127.0.0.1 that answers each connection with one line, or, once {@link
- * #hang()} is called, accepts connections and never answers (a process that keeps heartbeating to
- * Consul but is stuck).
+ * #hang()} is called, accepts connections and never answers (a process that keeps its registry
+ * session or heartbeat alive but is stuck).
  */
-final class LineServer implements AutoCloseable {
+public final class LineServer implements AutoCloseable {
   private final ServerSocket socket;
   private final Thread acceptor;
   private final List<Socket> held = new CopyOnWriteArrayList<>();
   private volatile boolean hanging;
 
-  LineServer() throws IOException {
+  public LineServer() throws IOException {
     socket = new ServerSocket();
     socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
     acceptor = new Thread(this::accept, "line-server-" + socket.getLocalPort());
@@ -34,11 +32,11 @@ final class LineServer implements AutoCloseable {
     acceptor.start();
   }
 
-  int port() {
+  public int port() {
     return socket.getLocalPort();
   }
 
-  void hang() {
+  public void hang() {
     hanging = true;
   }
 
@@ -62,7 +60,7 @@ final class LineServer implements AutoCloseable {
   }
 
   /** One call to {@code instance}: connect, read a line, classified as a client would. */
-  static Outcome call(ServiceInstance instance, int timeoutMillis) {
+  public static Outcome call(ServiceInstance instance, int timeoutMillis) {
     try (Socket s = new Socket()) {
       s.connect(new InetSocketAddress(instance.host(), instance.port()), timeoutMillis);
       s.setSoTimeout(timeoutMillis);
