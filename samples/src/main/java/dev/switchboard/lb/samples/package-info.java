@@ -1,4 +1,7 @@
-/** Placeholder until this module's issue lands. */
+/**
+ * The README's code examples, compiled in the build so they never rot. The runnable demo is in
+ * {@link dev.switchboard.lb.samples.demo}.
+ */
 @NullMarked
 package dev.switchboard.lb.samples;
 
