@@ -58,10 +58,12 @@ public final class Cluster implements AutoCloseable {
   private final @Nullable RateLimiter rateLimiter;
   private final int maxInFlight;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AddedListeners addedListeners;
   private volatile @Nullable Subscription subscription;
 
-  private Cluster(ClusterConfig config) {
+  private Cluster(ClusterConfig config, AddedListeners addedListeners) {
     this.config = config;
+    this.addedListeners = addedListeners;
     this.service = config.service();
     this.ticker = config.ticker();
     this.ownsTimer = config.timer() == null;
@@ -405,6 +407,81 @@ public final class Cluster implements AutoCloseable {
     }
   }
 
+  /**
+   * Adds a listener to a running cluster, for bindings that attach after {@link Builder#build}
+   * (metrics, say). On the cluster's serial executor, {@code listener} first hears {@link
+   * ClusterListener#endpointAdded} for every current member, then every later change, so it misses
+   * no member and hears none added twice. That replay may run on another thread and finish after
+   * this method returns. Listeners added here are called after the builder's, in the order added.
+   */
+  public void addListener(ClusterListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    serial.execute(
+        () -> {
+          addedListeners.add(listener);
+          for (Endpoint e : new ArrayList<>(state.endpoints.values())) {
+            state.notifyListener(l -> listener.endpointAdded(e));
+          }
+        });
+  }
+
+  /**
+   * Stops calling a listener added with {@link #addListener}, once the serial executor's pending
+   * tasks have run; does nothing if it was not added.
+   */
+  public void removeListener(ClusterListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    serial.execute(() -> addedListeners.remove(listener));
+  }
+
+  /*
+   * Listeners added after build
+   * ---------------------------
+   * The configured listener is fixed at build, so build() appends this forwarder to the builder's
+   * listeners; addListener/removeListener swap its delegate on the serial executor, where every
+   * listener call is made, so a listener never hears a change twice or out of order.
+   */
+  private static final class AddedListeners implements ClusterListener {
+    private final List<ClusterListener> listeners = new ArrayList<>(); // serial executor only
+    private volatile ClusterListener delegate = ClusterListener.NONE;
+
+    void add(ClusterListener listener) {
+      listeners.add(listener);
+      delegate = ClusterListeners.of(new ArrayList<>(listeners));
+    }
+
+    void remove(ClusterListener listener) {
+      if (listeners.remove(listener)) {
+        delegate = ClusterListeners.of(new ArrayList<>(listeners));
+      }
+    }
+
+    @Override
+    public void endpointAdded(Endpoint endpoint) {
+      delegate.endpointAdded(endpoint);
+    }
+
+    @Override
+    public void endpointRemoved(Endpoint endpoint) {
+      delegate.endpointRemoved(endpoint);
+    }
+
+    @Override
+    public void endpointEjected(Endpoint endpoint, long ejectionNanos) {
+      delegate.endpointEjected(endpoint, ejectionNanos);
+    }
+
+    @Override
+    public void endpointRestored(Endpoint endpoint) {
+      delegate.endpointRestored(endpoint);
+    }
+
+    @Override
+    public void eligibilityChanged(Endpoint endpoint, Eligibility from, Eligibility to) {
+      delegate.eligibilityChanged(endpoint, from, to);
+    }
+  }
+
   /** Runs {@code task} on the cluster's serial executor (tests and integrations). */
   void executeSerially(Runnable task) {
     serial.execute(task);
@@ -636,6 +713,9 @@ public final class Cluster implements AutoCloseable {
       if (registry == null) {
         throw new IllegalStateException("a registry is required for service '" + service + "'");
       }
+      AddedListeners added = new AddedListeners();
+      List<ClusterListener> all = new ArrayList<>(listeners);
+      all.add(added);
       return new Cluster(
           new ClusterConfig(
               service,
@@ -657,10 +737,11 @@ public final class Cluster implements AutoCloseable {
               updateDebounce.toNanos(),
               ewmaDecay.toNanos(),
               failurePenalty.toNanos(),
-              ClusterListeners.of(listeners),
+              ClusterListeners.of(all),
               ticker,
               timer,
-              breakerClock));
+              breakerClock),
+          added);
     }
 
     private static void requirePercent(String name, int percent) {

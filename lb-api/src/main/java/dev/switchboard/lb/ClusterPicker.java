@@ -40,14 +40,4 @@ final class ClusterPicker {
     this.receivesTraffic = receivesTraffic;
     this.effectiveWeights = effectiveWeights;
   }
-
-  /** The eligibility recorded for {@code endpoint}, or null if it is not a member. */
-  @Nullable Eligibility reasonOf(Endpoint endpoint) {
-    for (int i = 0; i < members.length; i++) {
-      if (members[i] == endpoint) {
-        return reasons[i];
-      }
-    }
-    return null;
-  }
 }

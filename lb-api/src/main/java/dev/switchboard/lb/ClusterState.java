@@ -5,6 +5,7 @@ import dev.switchboard.lb.policy.Picker;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -296,9 +297,13 @@ final class ClusterState {
     if (config.listener() == ClusterListener.NONE && !logger.isInfoEnabled()) {
       return;
     }
+    Map<Endpoint, Eligibility> was = new IdentityHashMap<>(previous.members.length * 2);
+    for (int i = 0; i < previous.members.length; i++) {
+      was.put(previous.members[i], previous.reasons[i]);
+    }
     for (int i = 0; i < next.members.length; i++) {
       Endpoint e = next.members[i];
-      Eligibility before = previous.reasonOf(e);
+      Eligibility before = was.get(e);
       Eligibility after = next.reasons[i];
       if (before != null && before != after) {
         logger.info(
