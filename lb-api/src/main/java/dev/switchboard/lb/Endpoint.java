@@ -97,7 +97,7 @@ public final class Endpoint {
     double ewma = ewmaNanos;
     long idle = nowNanos - ewmaStampNanos;
     // Skip the exponential for endpoints observed within the last 1/64 of the window.
-    if (idle > (long) decayNanos >> 6) {
+    if (ewma != 0.0 && idle > (long) decayNanos >> 6) {
       ewma *= Math.exp(-idle / decayNanos);
     }
     return ewma;
