@@ -1,13 +1,14 @@
 package dev.switchboard.lb;
 
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Limits retries to a share of recent calls plus a floor per second, over a sliding window of ten
  * one-second buckets (Finagle's {@code RetryBudget}: retries stay a bounded fraction of load, so a
  * failing backend is not hit by a retry storm).
  *
- * <p>Thread-safe and lock-free; deposits cost one atomic add.
+ * <p>Thread-safe and lock-free; a deposit is one uncontended striped add.
  */
 final class RetryBudget {
   private static final int BUCKETS = 10;
@@ -18,7 +19,8 @@ final class RetryBudget {
   private final int minPerSecond;
   // Per bucket: [epoch second, deposits, withdrawals]
   private final AtomicLongArray epochs = new AtomicLongArray(BUCKETS);
-  private final AtomicLongArray deposits = new AtomicLongArray(BUCKETS);
+  // Deposits happen on every call, from every caller thread: striped counters, not one atomic.
+  private final LongAdder[] deposits = new LongAdder[BUCKETS];
   private final AtomicLongArray withdrawals = new AtomicLongArray(BUCKETS);
 
   RetryBudget(Ticker ticker, int percent, int minPerSecond) {
@@ -28,12 +30,13 @@ final class RetryBudget {
     long second = Math.floorDiv(ticker.read(), BUCKET_NANOS);
     for (int i = 0; i < BUCKETS; i++) {
       epochs.set(i, second);
+      deposits[i] = new LongAdder();
     }
   }
 
   /** Records one call (a first attempt). */
   void deposit(long nowNanos) {
-    deposits.incrementAndGet(bucket(nowNanos));
+    deposits[bucket(nowNanos)].increment();
   }
 
   /** Takes one retry from the budget; returns false when the budget is spent. */
@@ -45,7 +48,7 @@ final class RetryBudget {
     long retries = 0;
     for (int i = 0; i < BUCKETS; i++) {
       if (second - epochs.get(i) < BUCKETS) {
-        calls += deposits.get(i);
+        calls += deposits[i].sum();
         retries += withdrawals.get(i);
       }
     }
@@ -64,7 +67,7 @@ final class RetryBudget {
     long seen = epochs.get(i);
     if (seen != second && epochs.compareAndSet(i, seen, second)) {
       // Racing deposits into the stale second may be lost: the budget is an estimate.
-      deposits.set(i, 0);
+      deposits[i].reset();
       withdrawals.set(i, 0);
     }
     return i;

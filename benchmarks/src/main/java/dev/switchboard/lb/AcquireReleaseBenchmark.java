@@ -1,0 +1,67 @@
+package dev.switchboard.lb;
+
+import dev.switchboard.lb.policy.BalancingPolicy;
+import dev.switchboard.lb.registry.StaticRegistry;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+
+/**
+ * One full call's worth of balancer work: {@code acquire()} then {@code complete(SUCCESS)} (pick,
+ * in-flight up and down, latency average, breaker record, retry-budget deposit, two ticker reads).
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@State(Scope.Benchmark)
+public class AcquireReleaseBenchmark {
+  @Param({"round_robin", "least_connections", "peak_ewma"})
+  public String policy;
+
+  @Param({"3", "100"})
+  public int members;
+
+  /** "default": the cluster's default circuit breaker; "off": breakers disabled. */
+  @Param({"default", "off"})
+  public String breaker;
+
+  private Cluster cluster;
+
+  @Setup(Level.Trial)
+  public void setUp() {
+    StaticRegistry registry = new StaticRegistry();
+    for (int i = 0; i < members; i++) {
+      registry.add(ServiceInstance.builder("bench", "127.0.0.1", 10_000 + i).build());
+    }
+    BalancingPolicy p =
+        switch (policy) {
+          case "round_robin" -> BalancingPolicy.roundRobin();
+          case "least_connections" -> BalancingPolicy.leastConnections();
+          default -> BalancingPolicy.peakEwma();
+        };
+    Cluster.Builder b = Cluster.builder("bench").registry(registry).policy(p);
+    if (breaker.equals("off")) {
+      b.disableCircuitBreaker();
+    }
+    cluster = b.build();
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    cluster.close();
+  }
+
+  @Benchmark
+  public Lease acquireAndRelease() {
+    Lease lease = cluster.acquire();
+    lease.complete(Outcome.SUCCESS);
+    return lease;
+  }
+}
