@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * RequestTracker tracker = new RequestTracker();
- * HttpServer server = HttpServer.create(new InetSocketAddress("10.0.0.5", 0), 0);
+ * HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.5", 0), 0);
  * server.createContext("/", handler).getFilters().add(tracker.filter());
  * server.start();
  * HttpServiceRegistration registration =

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class ServiceUriTest {
   private static ServiceInstance instance(Map<String, String> metadata) {
-    return ServiceInstance.builder("echo", "10.0.0.7", 8443).metadata(metadata).build();
+    return ServiceInstance.builder("echo", "127.0.0.7", 8443).metadata(metadata).build();
   }
 
   @Test
@@ -74,9 +74,9 @@ class ServiceUriTest {
   void on_usesSchemeFromMetadata() throws Exception {
     ServiceUri uri = ServiceUri.parse(URI.create("lb://echo/p?q=1"));
 
-    assertThat(uri.on(instance(Map.of()))).isEqualTo(URI.create("http://10.0.0.7:8443/p?q=1"));
+    assertThat(uri.on(instance(Map.of()))).isEqualTo(URI.create("http://127.0.0.7:8443/p?q=1"));
     assertThat(uri.on(instance(Map.of("scheme", "HTTPS"))))
-        .isEqualTo(URI.create("https://10.0.0.7:8443/p?q=1"));
+        .isEqualTo(URI.create("https://127.0.0.7:8443/p?q=1"));
   }
 
   @Test
@@ -84,7 +84,7 @@ class ServiceUriTest {
     ServiceUri uri = ServiceUri.parse(URI.create("https://echo/p"));
 
     assertThat(uri.on(instance(Map.of("scheme", "http"))))
-        .isEqualTo(URI.create("https://10.0.0.7:8443/p"));
+        .isEqualTo(URI.create("https://127.0.0.7:8443/p"));
   }
 
   @Test
@@ -101,7 +101,7 @@ class ServiceUriTest {
 
     assertThatThrownBy(() -> uri.on(instance(Map.of("scheme", "ftp"))))
         .isInstanceOf(ConnectException.class)
-        .hasMessageContaining("10.0.0.7:8443")
+        .hasMessageContaining("127.0.0.7:8443")
         .hasMessageContaining("scheme='ftp'");
   }
 }

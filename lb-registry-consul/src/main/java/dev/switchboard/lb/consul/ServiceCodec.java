@@ -22,10 +22,10 @@ import org.jspecify.annotations.Nullable;
  * -------------------------------------
  * We register (PUT /v1/agent/service/register):
  *
- *   {"ID":"10.0.0.7:9090","Name":"echo","Tags":[],"Address":"10.0.0.7","Port":9090,
+ *   {"ID":"127.0.0.7:9090","Name":"echo","Tags":[],"Address":"127.0.0.7","Port":9090,
  *    "Meta":{"zone":"eu-1a","weight":"250","draining":"false","scheme":"https"},
  *    "Weights":{"Passing":3,"Warning":1},
- *    "Check":{"CheckID":"service:10.0.0.7:9090","Name":"Switchboard heartbeat","TTL":"10s",
+ *    "Check":{"CheckID":"service:127.0.0.7:9090","Name":"Switchboard heartbeat","TTL":"10s",
  *             "DeregisterCriticalServiceAfter":"1m"}}
  *
  * - The instance id is Consul's service ID, unique per agent; the check id is Consul's own default

@@ -14,7 +14,7 @@ class MemberDecoderTest {
   private static String entry(String node, String id, String address, String port) {
     return "{\"Node\":{\"Node\":\""
         + node
-        + "\",\"Address\":\"10.0.0.1\"},\"Service\":{\"ID\":\""
+        + "\",\"Address\":\"127.0.0.1\"},\"Service\":{\"ID\":\""
         + id
         + "\",\"Service\":\"orders\",\"Address\":\""
         + address

@@ -22,7 +22,7 @@ class ServiceCodecTest {
   private final ObjectMapper mapper = new ObjectMapper();
 
   private static ServiceInstance echo() {
-    return ServiceInstance.builder("echo", "10.0.0.7", 9090)
+    return ServiceInstance.builder("echo", "127.0.0.7", 9090)
         .zone("eu-1a")
         .weight(250)
         .metadata(Map.of("scheme", "https", "version", "1.2"))
@@ -44,7 +44,7 @@ class ServiceCodecTest {
     service.put("Service", service.remove("Name").asText());
     service.remove("Check");
     ObjectNode entry = mapper.createObjectNode();
-    entry.putObject("Node").put("Node", "node-a").put("Address", "10.9.9.9");
+    entry.putObject("Node").put("Node", "node-a").put("Address", "127.9.9.9");
     entry.set("Service", service);
     entry.putArray("Checks");
     return entry;
@@ -55,9 +55,9 @@ class ServiceCodecTest {
     ObjectNode json =
         codec.registration(echo(), Duration.ofSeconds(10), Duration.ofMinutes(1), false);
 
-    assertThat(json.get("ID").asText()).isEqualTo("10.0.0.7:9090");
+    assertThat(json.get("ID").asText()).isEqualTo("127.0.0.7:9090");
     assertThat(json.get("Name").asText()).isEqualTo("echo");
-    assertThat(json.get("Address").asText()).isEqualTo("10.0.0.7");
+    assertThat(json.get("Address").asText()).isEqualTo("127.0.0.7");
     assertThat(json.get("Port").asInt()).isEqualTo(9090);
     assertThat(json.get("Tags").isArray()).isTrue();
     assertThat(mapper.convertValue(json.get("Meta"), new TypeReference<Map<String, String>>() {}))
@@ -70,7 +70,7 @@ class ServiceCodecTest {
                 "version", "1.2"));
     assertThat(json.get("Weights").get("Passing").asInt()).isEqualTo(3); // round(250 / 100)
     JsonNode check = json.get("Check");
-    assertThat(check.get("CheckID").asText()).isEqualTo("service:10.0.0.7:9090");
+    assertThat(check.get("CheckID").asText()).isEqualTo("service:127.0.0.7:9090");
     assertThat(check.get("TTL").asText()).isEqualTo("10s");
     assertThat(check.get("DeregisterCriticalServiceAfter").asText()).isEqualTo("60s");
     assertThat(check.has("Status")).as("a new check starts critical").isFalse();
@@ -120,7 +120,7 @@ class ServiceCodecTest {
             "orders",
             entry(
                 "node-a.test",
-                "{\"ID\":\"orders-8080\",\"Service\":\"orders\",\"Tags\":[],\"Address\":\"10.1.1.1\","
+                "{\"ID\":\"orders-8080\",\"Service\":\"orders\",\"Tags\":[],\"Address\":\"127.1.1.1\","
                     + "\"Meta\":{\"secure\":\"false\"},\"Port\":8080,"
                     + "\"Weights\":{\"Passing\":1,\"Warning\":1}}"));
     // Before 3.0: metadata as "key=value" tags, zone as a "zone=" tag, plain tags beside them.
@@ -129,7 +129,7 @@ class ServiceCodecTest {
             "orders",
             entry(
                 "node-a.test",
-                "{\"ID\":\"orders-8081\",\"Service\":\"orders\",\"Address\":\"10.1.1.2\","
+                "{\"ID\":\"orders-8081\",\"Service\":\"orders\",\"Address\":\"127.1.1.2\","
                     + "\"Tags\":[\"secure=false\",\"zone=eu-1b\",\"contextPath=/api\",\"primary\"],"
                     + "\"Port\":8081}"));
 
@@ -138,7 +138,7 @@ class ServiceCodecTest {
             new ServiceInstance(
                 "orders",
                 "orders-8080",
-                "10.1.1.1",
+                "127.1.1.1",
                 8080,
                 "",
                 100,
@@ -149,7 +149,7 @@ class ServiceCodecTest {
             new ServiceInstance(
                 "orders",
                 "orders-8081",
-                "10.1.1.2",
+                "127.1.1.2",
                 8081,
                 "eu-1b",
                 100,

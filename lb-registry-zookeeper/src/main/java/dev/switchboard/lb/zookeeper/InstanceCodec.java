@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * JsonInstanceSerializer), so x-discovery and Spring Cloud Zookeeper services are members, and
  * x-discovery readers see ours:
  *
- *   {"name":"echo","id":"10.0.0.1:9090","address":"10.0.0.1","port":9090,"sslPort":null,
+ *   {"name":"echo","id":"127.0.0.1:9090","address":"127.0.0.1","port":9090,"sslPort":null,
  *    "payload":{"@class":"java.util.LinkedHashMap","zone":"eu-1a","weight":100,
  *               "draining":false,"metadata":{"scheme":"http"}},
  *    "registrationTimeUTC":1700000000000,"serviceType":"DYNAMIC","uriSpec":null,"enabled":true}

@@ -17,7 +17,7 @@ class InstanceCodecTest {
   private final InstanceCodec codec = new InstanceCodec();
 
   private static ServiceInstance echo() {
-    return ServiceInstance.builder("echo", "10.0.0.7", 9090)
+    return ServiceInstance.builder("echo", "127.0.0.7", 9090)
         .zone("eu-1a")
         .weight(250)
         .metadata(Map.of("scheme", "https", "version", "1.2"))
@@ -29,8 +29,8 @@ class InstanceCodecTest {
     JsonNode json = new ObjectMapper().readTree(codec.encode(echo(), 1_700_000_000_000L));
 
     assertThat(json.get("name").asText()).isEqualTo("echo");
-    assertThat(json.get("id").asText()).isEqualTo("10.0.0.7:9090");
-    assertThat(json.get("address").asText()).isEqualTo("10.0.0.7");
+    assertThat(json.get("id").asText()).isEqualTo("127.0.0.7:9090");
+    assertThat(json.get("address").asText()).isEqualTo("127.0.0.7");
     assertThat(json.get("port").asInt()).isEqualTo(9090);
     assertThat(json.get("sslPort").isNull()).isTrue();
     assertThat(json.get("registrationTimeUTC").asLong()).isEqualTo(1_700_000_000_000L);
@@ -57,8 +57,8 @@ class InstanceCodecTest {
   void decode_ourEncoding_roundTrips() throws Exception {
     ServiceInstance drained = echo().withDraining(true);
 
-    assertThat(codec.decode("echo", "10.0.0.7:9090", codec.encode(echo(), 1L))).isEqualTo(echo());
-    assertThat(codec.decode("echo", "10.0.0.7:9090", codec.encode(drained, 1L))).isEqualTo(drained);
+    assertThat(codec.decode("echo", "127.0.0.7:9090", codec.encode(echo(), 1L))).isEqualTo(echo());
+    assertThat(codec.decode("echo", "127.0.0.7:9090", codec.encode(drained, 1L))).isEqualTo(drained);
   }
 
   @Test
@@ -100,7 +100,7 @@ class InstanceCodecTest {
   @Test
   void decode_springCloudZookeeperPayload_readsMetadataZoneAndStatus() throws Exception {
     String spring =
-        "{\"name\":\"orders\",\"id\":\"a1\",\"address\":\"10.1.1.1\",\"port\":8080,"
+        "{\"name\":\"orders\",\"id\":\"a1\",\"address\":\"127.1.1.1\",\"port\":8080,"
             + "\"sslPort\":null,\"payload\":{\"@class\":"
             + "\"org.springframework.cloud.zookeeper.discovery.ZookeeperInstance\","
             + "\"id\":\"orders-1\",\"name\":\"orders\",\"metadata\":{\"zone\":\"us-2b\","

@@ -73,7 +73,7 @@ class InteroperabilityTest {
           org.apache.curator.x.discovery.ServiceInstance.builder()
               .name("inbound")
               .id("map-payload")
-              .address("10.0.0.1")
+              .address("127.0.0.1")
               .port(7001)
               .payload(ours)
               .build();
@@ -81,7 +81,7 @@ class InteroperabilityTest {
           org.apache.curator.x.discovery.ServiceInstance.builder()
               .name("inbound")
               .id("pojo-payload")
-              .address("10.0.0.2")
+              .address("127.0.0.2")
               .port(7002)
               .payload(new InstanceDetails("their own payload class"))
               .uriSpec(new UriSpec("{scheme}://{address}:{port}"))
@@ -90,7 +90,7 @@ class InteroperabilityTest {
           org.apache.curator.x.discovery.ServiceInstance.builder()
               .name("inbound")
               .id("ssl-only")
-              .address("10.0.0.3")
+              .address("127.0.0.3")
               .sslPort(7443)
               .build();
       discovery.registerService(mapPayload);
@@ -102,7 +102,7 @@ class InteroperabilityTest {
       recorder.awaitIds("map-payload", "pojo-payload", "ssl-only");
 
       ServiceInstance fromMap = recorder.latest("map-payload").orElseThrow();
-      assertThat(fromMap.host()).isEqualTo("10.0.0.1");
+      assertThat(fromMap.host()).isEqualTo("127.0.0.1");
       assertThat(fromMap.port()).isEqualTo(7001);
       assertThat(fromMap.zone()).isEqualTo("eu-1b");
       assertThat(fromMap.weight()).isEqualTo(40);
@@ -116,7 +116,7 @@ class InteroperabilityTest {
           org.apache.curator.x.discovery.ServiceInstance.builder()
               .name("inbound")
               .id("pojo-payload")
-              .address("10.0.0.2")
+              .address("127.0.0.2")
               .port(7002)
               .enabled(false)
               .build());
@@ -135,7 +135,7 @@ class InteroperabilityTest {
     try (ServiceDiscovery<Object> discovery = xDiscovery();
         ZooKeeperRegistry registry = registry(server.getConnectString()).build()) {
       ServiceInstance echo =
-          ServiceInstance.builder("outbound", "10.0.0.9", 9090)
+          ServiceInstance.builder("outbound", "127.0.0.9", 9090)
               .zone("us-2a")
               .weight(300)
               .metadata(Map.of("scheme", "https"))
@@ -148,8 +148,8 @@ class InteroperabilityTest {
       assertThat(seen).hasSize(1);
       org.apache.curator.x.discovery.ServiceInstance<Object> read = seen.iterator().next();
       assertThat(read.getName()).isEqualTo("outbound");
-      assertThat(read.getId()).isEqualTo("10.0.0.9:9090");
-      assertThat(read.getAddress()).isEqualTo("10.0.0.9");
+      assertThat(read.getId()).isEqualTo("127.0.0.9:9090");
+      assertThat(read.getAddress()).isEqualTo("127.0.0.9");
       assertThat(read.getPort()).isEqualTo(9090);
       assertThat(read.isEnabled()).isTrue();
       assertThat(read.getPayload()).isInstanceOf(Map.class);
@@ -182,7 +182,7 @@ class InteroperabilityTest {
   void springCloudZookeeperNode_isDiscovered_andOutOfServiceMeansDraining() throws Exception {
     String path = "/services/orders/2f0c5c9e-spring";
     String node =
-        "{\"name\":\"orders\",\"id\":\"2f0c5c9e-spring\",\"address\":\"10.0.3.4\",\"port\":8080,"
+        "{\"name\":\"orders\",\"id\":\"2f0c5c9e-spring\",\"address\":\"127.0.3.4\",\"port\":8080,"
             + "\"sslPort\":null,\"payload\":{\"@class\":"
             + "\"org.springframework.cloud.zookeeper.discovery.ZookeeperInstance\","
             + "\"id\":\"orders:8080\",\"name\":\"orders\",\"metadata\":{\"zone\":\"ap-3c\","
@@ -202,7 +202,7 @@ class InteroperabilityTest {
       recorder.awaitIds("2f0c5c9e-spring");
 
       ServiceInstance spring = recorder.latest("2f0c5c9e-spring").orElseThrow();
-      assertThat(spring.address()).isEqualTo("10.0.3.4:8080");
+      assertThat(spring.address()).isEqualTo("127.0.3.4:8080");
       assertThat(spring.zone()).isEqualTo("ap-3c");
       assertThat(spring.draining()).isFalse();
 

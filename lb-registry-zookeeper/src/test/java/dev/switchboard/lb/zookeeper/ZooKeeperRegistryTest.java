@@ -233,8 +233,8 @@ class ZooKeeperRegistryTest {
     byte[] megabyte = new byte[1_000_000]; // just under ZooKeeper's default 1 MiB jute.maxbuffer
     Arrays.fill(megabyte, (byte) '{');
     admin.create().creatingParentsIfNeeded().forPath(junk + "not-json", "hello".getBytes(UTF_8));
-    admin.create().forPath(junk + "missing-port", json("{\"address\":\"10.0.0.1\"}"));
-    admin.create().forPath(junk + "port-zero", json("{\"address\":\"10.0.0.1\",\"port\":0}"));
+    admin.create().forPath(junk + "missing-port", json("{\"address\":\"127.0.0.1\"}"));
+    admin.create().forPath(junk + "port-zero", json("{\"address\":\"127.0.0.1\",\"port\":0}"));
     admin.create().forPath(junk + "wrong-types", json("{\"address\":42,\"port\":\"x\"}"));
     admin.create().forPath(junk + "garbage-1mb", megabyte);
     admin.create().forPath(junk + "empty", new byte[0]);
@@ -260,7 +260,7 @@ class ZooKeeperRegistryTest {
     // A changed node is a new version: judged (and warned about) again; fixed, it joins.
     admin.setData().forPath(junk + "not-json", "still not json".getBytes(UTF_8));
     await().atMost(Duration.ofSeconds(10)).until(() -> watch.malformedWarnings() == 7);
-    admin.setData().forPath(junk + "port-zero", json("{\"address\":\"10.0.0.1\",\"port\":80}"));
+    admin.setData().forPath(junk + "port-zero", json("{\"address\":\"127.0.0.1\",\"port\":80}"));
     recorder.awaitIds("127.0.0.1:9001", "port-zero");
     assertThat(watch.malformedWarnings()).isEqualTo(7);
   }
