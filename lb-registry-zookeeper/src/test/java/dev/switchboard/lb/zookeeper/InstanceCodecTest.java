@@ -58,7 +58,8 @@ class InstanceCodecTest {
     ServiceInstance drained = echo().withDraining(true);
 
     assertThat(codec.decode("echo", "127.0.0.7:9090", codec.encode(echo(), 1L))).isEqualTo(echo());
-    assertThat(codec.decode("echo", "127.0.0.7:9090", codec.encode(drained, 1L))).isEqualTo(drained);
+    assertThat(codec.decode("echo", "127.0.0.7:9090", codec.encode(drained, 1L)))
+        .isEqualTo(drained);
   }
 
   @Test
