@@ -3,6 +3,8 @@ package dev.switchboard.lb.samples.demo;
 import dev.switchboard.lb.EndpointSnapshot;
 import dev.switchboard.lb.samples.demo.ClusterEvents.Event;
 import dev.switchboard.lb.samples.demo.ClusterEvents.Kind;
+import dev.switchboard.lb.status.ClusterStatus;
+import dev.switchboard.lb.status.StatusServer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -60,6 +62,7 @@ public final class Demo {
   private volatile long startNanos = System.nanoTime();
   private volatile @Nullable TestingServer zooKeeper;
   private volatile @Nullable Gateway gateway;
+  private volatile @Nullable StatusServer statusServer;
   private volatile @Nullable Callers callers;
   private volatile @Nullable ScheduledExecutorService ticker;
   private volatile @Nullable DeadServerWatch deadWatch;
@@ -148,6 +151,11 @@ public final class Demo {
     first.forEach(p -> addresses.add(p.address()));
     client.awaitMembers(addresses, START_TIMEOUT);
     events.takeUnprinted(); // their joins were just announced
+    StatusServer status = StatusServer.start(ClusterStatus.of(client.cluster()), 0);
+    statusServer = status;
+    out.println(
+        "Status page " + status.uri() + " (JSON: " + status.uri().resolve("/status.json") + ")");
+    out.println();
 
     Callers load = new Callers(options.callers(), client.echo());
     callers = load;
@@ -405,6 +413,7 @@ public final class Demo {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    closeQuietly(statusServer);
     closeQuietly(gateway);
     for (ServerProcess p : processes) {
       try {
