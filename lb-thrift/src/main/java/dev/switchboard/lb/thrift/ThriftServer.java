@@ -112,9 +112,10 @@ public final class ThriftServer implements AutoCloseable {
                   .stopTimeoutVal(STOP_TIMEOUT_SECONDS)
                   .stopTimeoutUnit(TimeUnit.SECONDS));
     }
+    // Keys in letters, digits and '_' only: Consul's Meta accepts nothing else.
     Map<String, String> metadata = new HashMap<>(b.metadata);
-    metadata.put("thrift.protocol", b.protocol.name().toLowerCase(java.util.Locale.ROOT));
-    metadata.put("thrift.transport", b.framed ? "framed" : "buffered");
+    metadata.put("thrift_protocol", b.protocol.name().toLowerCase(java.util.Locale.ROOT));
+    metadata.put("thrift_transport", b.framed ? "framed" : "buffered");
     metadata.put("tls", Boolean.toString(b.sslContext != null));
     String host = b.advertiseHost != null ? b.advertiseHost : b.bindHost;
     this.instance =

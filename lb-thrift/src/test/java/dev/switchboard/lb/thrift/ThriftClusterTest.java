@@ -81,8 +81,8 @@ class ThriftClusterTest {
             .start()) {
       handler.identity(server.instance().address());
       assertThat(server.instance().metadata())
-          .containsEntry("thrift.protocol", "compact")
-          .containsEntry("thrift.transport", "buffered");
+          .containsEntry("thrift_protocol", "compact")
+          .containsEntry("thrift_transport", "buffered");
       try (ThriftCluster cluster =
           ThriftCluster.create(
               Cluster.builder("echo").registry(f.registry),
