@@ -56,26 +56,14 @@ final class PeakEwmaPicker implements Picker {
   @Override
   public PickResult pick(CallContext ctx, long nowNanos) {
     Endpoint[] es = endpoints;
-    int n = es.length;
-    if (n == 1) {
-      return ctx.excludedCount() != 0 && ctx.isExcluded(es[0])
-          ? PickResult.none()
-          : es[0].asPickResult();
+    long sample = TwoChoices.sample(es, ctx, random);
+    if (sample == TwoChoices.NONE) {
+      return PickResult.none();
     }
-    long r = random.nextLong();
-    int a = TwoChoices.first(r, n);
-    int b = TwoChoices.second(r, n, a);
-    if (ctx.excludedCount() != 0) {
-      if (ctx.isExcluded(es[a])) {
-        a = TwoChoices.nextAvailable(es, ctx, a, b);
-      }
-      if (ctx.isExcluded(es[b])) {
-        b = TwoChoices.nextAvailable(es, ctx, b, a);
-      }
-      if (a < 0 || b < 0) {
-        int only = Math.max(a, b);
-        return only < 0 ? PickResult.none() : es[only].asPickResult();
-      }
+    int a = TwoChoices.a(sample);
+    int b = TwoChoices.b(sample);
+    if (a == b) {
+      return es[a].asPickResult();
     }
     double costA = es[a].cost(nowNanos);
     double costB = es[b].cost(nowNanos);

@@ -11,6 +11,51 @@ import dev.switchboard.lb.Endpoint;
 final class TwoChoices {
   private TwoChoices() {}
 
+  /** {@link #sample}'s answer when every candidate is excluded. */
+  static final long NONE = -1L;
+
+  /**
+   * Draws two distinct candidates the call has not excluded, packed as {@code a << 32 | b}: the
+   * whole sampling half of a P2C pick. When only one candidate is available both halves hold it
+   * ({@code a == b}); when none is, {@link #NONE}. Allocation-free.
+   */
+  static long sample(Endpoint[] endpoints, CallContext ctx, RandomSource random) {
+    int n = endpoints.length;
+    if (n == 1) {
+      return ctx.excludedCount() != 0 && ctx.isExcluded(endpoints[0]) ? NONE : 0L;
+    }
+    long r = random.nextLong();
+    int a = first(r, n);
+    int b = second(r, n, a);
+    if (ctx.excludedCount() != 0) {
+      if (ctx.isExcluded(endpoints[a])) {
+        a = nextAvailable(endpoints, ctx, a, b);
+      }
+      if (ctx.isExcluded(endpoints[b])) {
+        b = nextAvailable(endpoints, ctx, b, a);
+      }
+      if (a < 0 || b < 0) {
+        int only = Math.max(a, b);
+        return only < 0 ? NONE : pack(only, only);
+      }
+    }
+    return pack(a, b);
+  }
+
+  private static long pack(int a, int b) {
+    return ((long) a << 32) | b;
+  }
+
+  /** The first index of a {@link #sample} result. */
+  static int a(long sample) {
+    return (int) (sample >>> 32);
+  }
+
+  /** The second index of a {@link #sample} result. */
+  static int b(long sample) {
+    return (int) sample;
+  }
+
   /** The first sample: uniform in {@code [0, n)}. */
   static int first(long random, int n) {
     return RandomSource.below(random, n);
