@@ -172,7 +172,12 @@ public final class Cluster implements AutoCloseable {
     ClusterPicker published = state.published();
     Picker picker = published.picker;
     if (picker == null) {
-      throw noHealthyEndpoint(published);
+      published = awaitFirstMembers(published, ctx, now);
+      picker = published.picker;
+      if (picker == null) {
+        throw noHealthyEndpoint(published);
+      }
+      now = ticker.read();
     }
     int mark = ctx.excludedCount();
     CallContext c = ctx;
@@ -253,11 +258,38 @@ public final class Cluster implements AutoCloseable {
     return target;
   }
 
+  /**
+   * A call made before the registry's first answer waits for it (like gRPC's calls before the first
+   * name resolution), at most {@link Builder#firstMembersWait} and never past the call's deadline.
+   * Afterwards an empty cluster fails calls at once.
+   */
+  private ClusterPicker awaitFirstMembers(ClusterPicker published, CallContext ctx, long now) {
+    long wait = config.firstMembersWaitNanos();
+    if (published.members.length > 0 || wait <= 0 || state.hasFirstAnswer()) {
+      return published;
+    }
+    if (ctx.deadlineNanos() != Long.MAX_VALUE) {
+      wait = Math.min(wait, ctx.deadlineNanos() - now);
+    }
+    try {
+      state.awaitFirstAnswer(wait);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return state.published();
+  }
+
   private NoHealthyEndpointException noHealthyEndpoint(ClusterPicker published) {
     String problem = state.registryProblem();
     String detail =
         published.members.length == 0
-            ? "no members known" + (problem == null ? "" : " (" + problem + ")")
+            ? "no members known"
+                + (problem == null ? "" : " (" + problem + ")")
+                + (state.hasFirstAnswer()
+                    ? ""
+                    : " (the registry has not answered yet; waited up to "
+                        + Duration.ofNanos(config.firstMembersWaitNanos())
+                        + ")")
             : "none of its " + published.members.length + " members is eligible";
     return new NoHealthyEndpointException(service, detail, state.endpointSnapshots());
   }
@@ -534,6 +566,7 @@ public final class Cluster implements AutoCloseable {
     private int massRemovalPercent = 50;
     private Duration massRemovalHold = Duration.ofSeconds(60);
     private Duration updateDebounce = Duration.ofMillis(20);
+    private Duration firstMembersWait = Duration.ofSeconds(10);
     private Duration ewmaDecay = Duration.ofSeconds(10);
     private Duration failurePenalty = Duration.ofSeconds(1);
     private final List<ClusterListener> listeners = new ArrayList<>();
@@ -671,6 +704,19 @@ public final class Cluster implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a call made before the registry's first answer waits for it, at most until the
+     * call's deadline (default 10 s): a client calling right after building its cluster finds the
+     * members instead of failing with "no members known". Only the first answer is awaited; an
+     * answer with no members, a registry error or {@link #close} ends the wait. Zero fails such
+     * calls at once. The wait blocks the calling thread, once, at start-up.
+     */
+    public Builder firstMembersWait(Duration wait) {
+      requireNotNegative("firstMembersWait", wait);
+      this.firstMembersWait = wait;
+      return this;
+    }
+
     /** The peak-EWMA latency's decay window, and the latency a failed call counts as (at least). */
     public Builder latencyTracking(Duration decayWindow, Duration failurePenalty) {
       if (decayWindow.isNegative() || decayWindow.isZero()) {
@@ -737,6 +783,7 @@ public final class Cluster implements AutoCloseable {
               massRemovalPercent,
               massRemovalHold.toNanos(),
               updateDebounce.toNanos(),
+              firstMembersWait.toNanos(),
               ewmaDecay.toNanos(),
               failurePenalty.toNanos(),
               ClusterListeners.of(all),

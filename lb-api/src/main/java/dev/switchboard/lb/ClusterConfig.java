@@ -27,6 +27,7 @@ record ClusterConfig(
     int massRemovalPercent,
     long massRemovalHoldNanos,
     long updateDebounceNanos,
+    long firstMembersWaitNanos,
     long ewmaDecayNanos,
     long failurePenaltyNanos,
     ClusterListener listener,

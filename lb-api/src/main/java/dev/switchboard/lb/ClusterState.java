@@ -9,6 +9,8 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -46,6 +48,9 @@ final class ClusterState {
   private boolean slowStartTickScheduled;
   private volatile boolean closed;
 
+  // Released once the registry first answered (members, none, or an error) or the cluster closed.
+  private final CountDownLatch firstAnswer = new CountDownLatch(1);
+
   // Registry trust, shown in snapshots.
   private volatile @Nullable String registryProblem;
 
@@ -77,6 +82,20 @@ final class ClusterState {
     return closed;
   }
 
+  /** The registry answered for the first time and the picker reflects it. */
+  void firstAnswerArrived() {
+    firstAnswer.countDown();
+  }
+
+  boolean hasFirstAnswer() {
+    return firstAnswer.getCount() == 0;
+  }
+
+  /** Waits up to {@code nanos} for the registry's first answer; true if it has come. */
+  boolean awaitFirstAnswer(long nanos) throws InterruptedException {
+    return firstAnswer.await(nanos, TimeUnit.NANOSECONDS);
+  }
+
   // ---- endpoints ----------------------------------------------------------------------------
 
   Endpoint newEndpoint(ServiceInstance instance, CircuitBreaker breaker) {
@@ -104,6 +123,7 @@ final class ClusterState {
       remove(e);
     }
     published = ClusterPicker.EMPTY;
+    firstAnswer.countDown();
   }
 
   void notifyListener(java.util.function.Consumer<ClusterListener> call) {

@@ -89,7 +89,11 @@ final class Membership implements MembershipListener {
     String problem =
         "registry error, keeping the last known members: "
             + (error.getMessage() == null ? error.getClass().getSimpleName() : error.getMessage());
-    state.serial.execute(() -> state.setRegistryProblem(problem));
+    state.serial.execute(
+        () -> {
+          state.setRegistryProblem(problem);
+          state.firstAnswerArrived(); // calls waiting for members fail now, naming the problem
+        });
   }
 
   private void offer(List<ServiceInstance> snapshot) {
@@ -206,6 +210,7 @@ final class Membership implements MembershipListener {
     initialized = true;
     state.setRegistryProblem(problem);
     state.rebuild();
+    state.firstAnswerArrived();
   }
 
   private void expireHeld() {
