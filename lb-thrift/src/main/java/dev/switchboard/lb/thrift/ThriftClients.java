@@ -2,6 +2,9 @@ package dev.switchboard.lb.thrift;
 
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
+import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.Lease;
+import dev.switchboard.lb.Outcome;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -11,8 +14,15 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.thrift.protocol.TProtocol;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Load-balanced Thrift clients: a proxy over a generated {@code Iface} that sends every call to a
@@ -30,9 +40,10 @@ import org.apache.thrift.protocol.TProtocol;
  * method, classifies how it ended (connect failure, timeout, broken connection, or the server's
  * answer — declared exceptions and {@code TApplicationException} are answers), and retries on
  * another endpoint when safe: connect failures always, timeouts and broken connections only for
- * methods declared idempotent. Oneway methods are sent and not awaited. The proxy is thread-safe.
- * When no endpoint can take a call, it throws {@link dev.switchboard.lb.NoHealthyEndpointException}
- * (unchecked).
+ * methods declared idempotent. Oneway methods are sent and not awaited. With {@link Builder#hedge},
+ * an idempotent call that has not answered after a delay is also sent to another endpoint, and the
+ * first answer wins. The proxy is thread-safe. When no endpoint can take a call, it throws {@link
+ * dev.switchboard.lb.NoHealthyEndpointException} (unchecked).
  */
 public final class ThriftClients {
   private ThriftClients() {}
@@ -56,6 +67,7 @@ public final class ThriftClients {
     private final ThriftCluster cluster;
     private final Set<String> idempotent = new HashSet<>();
     private Duration timeout;
+    private @Nullable Hedging hedging;
 
     private Builder(
         Class<I> iface, Function<TProtocol, ? extends I> clientFactory, ThriftCluster cluster) {
@@ -96,6 +108,20 @@ public final class ThriftClients {
       return this;
     }
 
+    /**
+     * Hedges idempotent calls (Finagle's backup requests, gRPC's hedging): when a call has not
+     * answered after {@code delay}, the same call is sent to another endpoint and the first answer
+     * wins; the slower attempt's connection is closed and its endpoint is charged the time it took
+     * so far (so latency-aware policies learn it is slow). Hedges are limited to {@code
+     * maxExtraPercent}% of the calls, plus a burst of {@value Hedging#BURST}, so a slowdown of
+     * every endpoint does not double the load. Pick {@code delay} around the latency percentile you
+     * are willing to wait for (for example the p99 of a healthy endpoint). Off by default.
+     */
+    public Builder<I> hedge(Duration delay, int maxExtraPercent) {
+      this.hedging = new Hedging(delay, maxExtraPercent);
+      return this;
+    }
+
     public I build() {
       Handler<I> handler = new Handler<>(this);
       return iface.cast(
@@ -110,6 +136,7 @@ public final class ThriftClients {
     private final Cluster cluster;
     private final Set<String> idempotent;
     private final Duration timeout;
+    private final @Nullable Hedging hedging;
 
     Handler(Builder<I> b) {
       this.iface = b.iface;
@@ -118,6 +145,7 @@ public final class ThriftClients {
       this.cluster = b.cluster.cluster();
       this.idempotent = Set.copyOf(b.idempotent);
       this.timeout = b.timeout;
+      this.hedging = b.hedging;
     }
 
     @Override
@@ -135,33 +163,218 @@ public final class ThriftClients {
               .idempotent(idempotent.contains(method.getName()))
               .timeout(timeout, cluster.ticker())
               .build();
+      if (hedging != null && ctx.isIdempotent()) {
+        Hedging h = hedging;
+        return cluster.execute(
+            ctx, lease -> hedgedAttempt(h, ctx, lease, method, args), ThriftOutcomes::classify);
+      }
       return cluster.execute(
           ctx, lease -> attempt(ctx, lease, method, args), ThriftOutcomes::classify);
     }
 
-    private Object attempt(
-        CallContext ctx, dev.switchboard.lb.Lease lease, Method method, Object[] args)
+    private Object attempt(CallContext ctx, Lease lease, Method method, Object[] args)
         throws Exception {
       TransportPool pool = thrift.pool(lease.endpoint());
       PooledConnection connection = pool.borrow();
       boolean reusable = false;
       try {
-        long remainingMillis = (ctx.deadlineNanos() - cluster.ticker().read()) / 1_000_000;
-        long readMillis = thrift.transportConfig().readTimeout().toMillis();
-        connection.setReadTimeout((int) Math.max(1, Math.min(readMillis, remainingMillis)));
-        I client = clientFactory.apply(connection.protocol);
-        Object result = method.invoke(client, args);
+        Object result = invokeOn(ctx, connection, method, args);
         reusable = true;
         return result;
+      } catch (Exception e) {
+        reusable = ThriftOutcomes.connectionReusable(e);
+        throw e;
+      } finally {
+        pool.release(connection, reusable);
+      }
+    }
+
+    /** Calls {@code method} through a generated client on {@code connection}. */
+    private Object invokeOn(
+        CallContext ctx, PooledConnection connection, Method method, Object[] args)
+        throws Exception {
+      long remainingMillis = (ctx.deadlineNanos() - cluster.ticker().read()) / 1_000_000;
+      long readMillis = thrift.transportConfig().readTimeout().toMillis();
+      connection.setReadTimeout((int) Math.max(1, Math.min(readMillis, remainingMillis)));
+      I client = clientFactory.apply(connection.protocol);
+      try {
+        return method.invoke(client, args);
       } catch (InvocationTargetException e) {
         Throwable cause = e.getCause();
-        reusable = ThriftOutcomes.connectionReusable(cause);
         if (cause instanceof Exception ex) {
           throw ex;
         }
         throw (Error) cause;
+      }
+    }
+
+    /**
+     * The attempt on {@code lease}, backed up by a hedge on another endpoint if it has not answered
+     * after the hedging delay. The first answer wins: a hedge that wins closes this attempt's
+     * connection, which ends its read at once.
+     */
+    private Object hedgedAttempt(
+        Hedging h, CallContext ctx, Lease lease, Method method, Object[] args) throws Exception {
+      h.deposit();
+      TransportPool pool = thrift.pool(lease.endpoint());
+      PooledConnection connection = pool.borrow();
+      HedgedCall call = new HedgedCall(connection);
+      ScheduledFuture<?> timer;
+      try {
+        timer =
+            thrift.schedule(
+                () -> startHedge(h, call, ctx, lease.endpoint(), method, args), h.delayNanos);
+      } catch (RejectedExecutionException closed) {
+        timer = null; // the cluster is closing: no hedge
+      }
+      boolean reusable = false;
+      try {
+        Object result = invokeOn(ctx, connection, method, args);
+        reusable = call.primaryAnswered() != HedgedCall.HEDGE_WON;
+        return result;
+      } catch (Exception e) {
+        int state = call.primaryFailed();
+        reusable = state != HedgedCall.HEDGE_WON && ThriftOutcomes.connectionReusable(e);
+        if (state == HedgedCall.PENDING) {
+          throw e; // no hedge was sent: the retry loop decides
+        }
+        Object hedged;
+        try {
+          hedged = call.awaitHedge(ctx.deadlineNanos() - cluster.ticker().read());
+        } catch (Exception hedgeFailure) {
+          e.addSuppressed(hedgeFailure);
+          throw e;
+        }
+        if (state != HedgedCall.HEDGE_WON) {
+          lease.complete(ThriftOutcomes.classify(e)); // it failed on its own
+        }
+        return hedged; // a lease the hedge cut short is finished as answered, slowly
       } finally {
+        if (timer != null) {
+          timer.cancel(false);
+        }
         pool.release(connection, reusable);
+      }
+    }
+
+    /** Runs on the maintenance thread when the attempt has not answered in time. */
+    private void startHedge(
+        Hedging h,
+        HedgedCall call,
+        CallContext ctx,
+        Endpoint primary,
+        Method method,
+        Object[] args) {
+      if (!call.tryStartHedge()) {
+        return;
+      }
+      if (!h.tryWithdraw()) {
+        call.hedgeFailed(new IllegalStateException("hedge budget spent"));
+        return;
+      }
+      try {
+        thrift.runHedge(() -> runHedge(call, ctx, primary, method, args));
+      } catch (RejectedExecutionException closed) {
+        call.hedgeFailed(closed);
+      }
+    }
+
+    private void runHedge(
+        HedgedCall call, CallContext ctx, Endpoint primary, Method method, Object[] args) {
+      CallContext.Builder b =
+          CallContext.builder().idempotent(true).deadlineNanos(ctx.deadlineNanos());
+      if (ctx.hasHashKey()) {
+        b.hashKey(ctx.hashKey());
+      }
+      CallContext hedgeCtx = b.build();
+      hedgeCtx.exclude(primary);
+      Lease lease;
+      try {
+        lease = cluster.acquire(hedgeCtx);
+      } catch (RuntimeException none) {
+        call.hedgeFailed(none);
+        return;
+      }
+      if (lease.endpoint() == primary) {
+        lease.complete(Outcome.CANCELLED); // no other endpoint: a hedge would only add load
+        call.hedgeFailed(new IllegalStateException("no other endpoint to hedge on"));
+        return;
+      }
+      thrift.hedgeSent();
+      try {
+        Object result = attempt(hedgeCtx, lease, method, args);
+        lease.complete(Outcome.SUCCESS);
+        if (call.hedgeAnswered(result)) {
+          thrift.hedgeWon();
+        }
+      } catch (Exception e) {
+        if (!lease.isCompleted()) {
+          lease.complete(ThriftOutcomes.classify(e));
+        }
+        call.hedgeFailed(e);
+      } catch (Error e) {
+        lease.close();
+        call.hedgeFailed(e);
+      }
+    }
+  }
+
+  /**
+   * One hedged attempt's race between its own call ({@code primary}) and its hedge. States: {@link
+   * #PENDING} (no hedge), {@link #HEDGING} (hedge sent), {@link #DONE} (the primary answered first,
+   * or failed before a hedge), {@link #HEDGE_WON}. Thread-safe.
+   */
+  static final class HedgedCall {
+    static final int PENDING = 0;
+    static final int HEDGING = 1;
+    static final int DONE = 2;
+    static final int HEDGE_WON = 3;
+
+    private final PooledConnection primaryConnection;
+    private final AtomicInteger state = new AtomicInteger(PENDING);
+    private final CompletableFuture<Object> hedge = new CompletableFuture<>();
+
+    HedgedCall(PooledConnection primaryConnection) {
+      this.primaryConnection = primaryConnection;
+    }
+
+    boolean tryStartHedge() {
+      return state.compareAndSet(PENDING, HEDGING);
+    }
+
+    /** The primary answered; returns the state it found. */
+    int primaryAnswered() {
+      return state.getAndSet(DONE);
+    }
+
+    /** The primary failed; returns {@link #PENDING} if no hedge was or will be sent. */
+    int primaryFailed() {
+      if (state.compareAndSet(PENDING, DONE)) {
+        return PENDING;
+      }
+      return state.get();
+    }
+
+    /** The hedge answered; true if it won the race (the primary's connection is then closed). */
+    boolean hedgeAnswered(Object result) {
+      boolean won = state.compareAndSet(HEDGING, HEDGE_WON);
+      if (won) {
+        primaryConnection.close(); // ends the primary's blocked read
+      }
+      hedge.complete(result);
+      return won;
+    }
+
+    void hedgeFailed(Throwable error) {
+      hedge.completeExceptionally(error);
+    }
+
+    /** The hedge's answer, waiting at most {@code nanos} for it. */
+    Object awaitHedge(long nanos) throws Exception {
+      try {
+        return hedge.get(Math.max(0, nanos), TimeUnit.NANOSECONDS);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof Exception ex ? ex : e;
       }
     }
   }

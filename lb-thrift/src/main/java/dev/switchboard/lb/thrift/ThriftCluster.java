@@ -11,10 +11,16 @@ import dev.switchboard.lb.Ticker;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,12 +41,17 @@ public final class ThriftCluster implements AutoCloseable {
   private final ThriftTransportConfig config;
   private final Map<Endpoint, TransportPool> pools = new ConcurrentHashMap<>();
   private final ScheduledThreadPoolExecutor maintenance;
+  private final String name;
+  private final LongAdder hedgesSent = new LongAdder();
+  private final LongAdder hedgesWon = new LongAdder();
+  private volatile @Nullable ExecutorService hedgeExecutor; // created by the first hedge
   private final Cluster cluster;
   private final Ticker ticker;
   private volatile boolean closed;
 
   private ThriftCluster(Cluster.Builder builder, ThriftTransportConfig config, String name) {
     this.config = config;
+    this.name = name;
     this.maintenance =
         new ScheduledThreadPoolExecutor(
             1,
@@ -171,12 +182,69 @@ public final class ThriftCluster implements AutoCloseable {
         TimeUnit.NANOSECONDS);
   }
 
+  /** How many hedges (second attempts of slow idempotent calls) proxies of this cluster sent. */
+  public long hedgesSent() {
+    return hedgesSent.sum();
+  }
+
+  /** How many hedges answered before the attempt they backed up. */
+  public long hedgesWon() {
+    return hedgesWon.sum();
+  }
+
+  /** Runs {@code task} on the maintenance thread after {@code delayNanos}. */
+  ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
+    return maintenance.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Runs a hedge (a blocking call) on a thread of its own. */
+  void runHedge(Runnable hedge) {
+    ExecutorService executor = hedgeExecutor;
+    if (executor == null) {
+      synchronized (this) {
+        executor = hedgeExecutor;
+        if (executor == null) {
+          AtomicInteger threads = new AtomicInteger();
+          executor =
+              Executors.newCachedThreadPool(
+                  r -> {
+                    Thread t =
+                        new Thread(
+                            r,
+                            "switchboard-thrift-hedge-" + name + "-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                  });
+          hedgeExecutor = executor;
+          if (closed) {
+            executor.shutdown();
+          }
+        }
+      }
+    }
+    executor.execute(hedge);
+  }
+
+  void hedgeSent() {
+    hedgesSent.increment();
+  }
+
+  void hedgeWon() {
+    hedgesWon.increment();
+  }
+
   /** Closes the cluster; every pool closes as its endpoint's last call finishes. Idempotent. */
   @Override
   public void close() {
     closed = true;
     cluster.close();
     maintenance.shutdownNow();
+    synchronized (this) {
+      ExecutorService executor = hedgeExecutor;
+      if (executor != null) {
+        executor.shutdown(); // running hedges finish within their calls' deadlines
+      }
+    }
     for (TransportPool p : pools.values()) {
       p.close();
     }

@@ -1,0 +1,115 @@
+package dev.switchboard.lb.thrift;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.switchboard.lb.EndpointSnapshot;
+import dev.switchboard.lb.policy.BalancingPolicy;
+import dev.switchboard.lb.thrift.test.Echo;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Hedged idempotent calls over real Thrift servers on 127.0.0.1. */
+class HedgingTest {
+  private final ThriftFixture f = new ThriftFixture();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    f.close();
+  }
+
+  private static Echo.Iface hedged(ThriftCluster cluster, Duration delay, int percent) {
+    return ThriftClients.builder(Echo.Iface.class, Echo.Client::new, cluster)
+        .idempotent("echo")
+        .timeout(Duration.ofSeconds(10))
+        .hedge(delay, percent)
+        .build();
+  }
+
+  @Test
+  void callStuckOnASlowServer_isAnsweredByTheHedge_andTheSlowServerIsNotCountedAsFailed()
+      throws Exception {
+    ThriftServer slow = f.start();
+    f.start();
+    f.handler(slow).delayEcho(3_000);
+    ThriftCluster cluster = f.cluster(BalancingPolicy.roundRobin());
+    Echo.Iface echo = hedged(cluster, Duration.ofMillis(20), 100);
+
+    long longest = 0;
+    for (int i = 0; i < 10; i++) {
+      long start = System.nanoTime();
+      assertThat(echo.echo("m" + i)).isEqualTo("m" + i);
+      longest = Math.max(longest, System.nanoTime() - start);
+    }
+
+    // Round robin sends every other call to the slow server: each of those was hedged and
+    // answered by the other one long before the slow server's 3 s.
+    assertThat(Duration.ofNanos(longest)).isLessThan(Duration.ofSeconds(2));
+    assertThat(cluster.hedgesWon()).isBetween(5L, 10L);
+    assertThat(cluster.hedgesSent()).isGreaterThanOrEqualTo(cluster.hedgesWon());
+    EndpointSnapshot slowEndpoint =
+        cluster.cluster().snapshot().endpoints().stream()
+            .filter(e -> e.address().equals(slow.instance().address()))
+            .findFirst()
+            .orElseThrow();
+    assertThat(slowEndpoint.failures()).as("slow, not failed").isZero();
+  }
+
+  @Test
+  void nonIdempotentCalls_areNeverHedged() throws Exception {
+    ThriftServer slow = f.start();
+    f.start();
+    f.handler(slow).delayEcho(200);
+    ThriftCluster cluster = f.cluster(BalancingPolicy.roundRobin());
+    Echo.Iface echo =
+        ThriftClients.builder(Echo.Iface.class, Echo.Client::new, cluster)
+            .idempotent("whoami")
+            .hedge(Duration.ofMillis(5), 100)
+            .build();
+
+    for (int i = 0; i < 4; i++) {
+      assertThat(echo.echo("x")).isEqualTo("x");
+    }
+
+    assertThat(f.handler(slow).calls()).isEqualTo(2);
+    assertThat(cluster.hedgesSent()).isZero();
+  }
+
+  @Test
+  void hedgesStayWithinTheBudget_whenEveryServerIsSlow() throws Exception {
+    f.handler(f.start()).delayEcho(20);
+    f.handler(f.start()).delayEcho(20);
+    ThriftCluster cluster = f.cluster(BalancingPolicy.roundRobin());
+    Echo.Iface echo = hedged(cluster, Duration.ofMillis(1), 1);
+
+    for (int i = 0; i < 60; i++) {
+      assertThat(echo.echo("x")).isEqualTo("x");
+    }
+
+    // The burst (10) plus 1% of 60 calls: never one hedge per call.
+    assertThat(cluster.hedgesSent()).isBetween(10L, 11L);
+  }
+
+  @Test
+  void singleServer_noHedgeIsSent_theCallStillAnswers() throws Exception {
+    f.handler(f.start()).delayEcho(50);
+    ThriftCluster cluster = f.cluster(BalancingPolicy.roundRobin());
+    Echo.Iface echo = hedged(cluster, Duration.ofMillis(5), 100);
+
+    assertThat(echo.echo("only")).isEqualTo("only");
+    assertThat(cluster.hedgesSent()).isZero();
+  }
+
+  @Test
+  void badHedgeSettings_areRejected() {
+    ThriftCluster cluster = f.cluster(BalancingPolicy.roundRobin());
+    var builder = ThriftClients.builder(Echo.Iface.class, Echo.Client::new, cluster);
+    assertThatThrownBy(() -> builder.hedge(Duration.ZERO, 5))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("hedge delay must be positive");
+    assertThatThrownBy(() -> builder.hedge(Duration.ofMillis(5), 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxExtraPercent");
+  }
+}
