@@ -16,8 +16,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
@@ -60,6 +64,9 @@ public final class Cluster implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AddedListeners addedListeners;
   private volatile @Nullable Subscription subscription;
+  // Start-up: until the registry's first answer or startupEndsNanos, calls wait for members.
+  private final long startupEndsNanos;
+  private final CompletableFuture<Void> ready = new CompletableFuture<>();
 
   private Cluster(ClusterConfig config, AddedListeners addedListeners) {
     this.config = config;
@@ -83,6 +90,14 @@ public final class Cluster implements AutoCloseable {
     this.maxInFlight = config.maxInFlightPerEndpoint();
     this.healthChecker =
         config.healthCheck() == null ? null : new HealthChecker(state, config.healthCheck());
+    long wait = config.firstMembersWaitNanos();
+    this.startupEndsNanos = ticker.read() + wait;
+    state.firstAnswer.thenRun(() -> ready.complete(null));
+    if (wait > 0) {
+      timer.schedule(() -> ready.complete(null), wait);
+    } else {
+      ready.complete(null);
+    }
     subscribe(1);
     if (healthChecker != null) {
       healthChecker.start();
@@ -260,23 +275,42 @@ public final class Cluster implements AutoCloseable {
 
   /**
    * A call made before the registry's first answer waits for it (like gRPC's calls before the first
-   * name resolution), at most {@link Builder#firstMembersWait} and never past the call's deadline.
-   * Afterwards an empty cluster fails calls at once.
+   * name resolution), within {@link Builder#firstMembersWait} of the cluster's start and never past
+   * the call's deadline. Afterwards an empty cluster fails calls at once.
    */
   private ClusterPicker awaitFirstMembers(ClusterPicker published, CallContext ctx, long now) {
-    long wait = config.firstMembersWaitNanos();
-    if (published.members.length > 0 || wait <= 0 || state.hasFirstAnswer()) {
+    if (published.members.length > 0 || ready.isDone()) {
       return published;
     }
+    long wait = startupEndsNanos - now;
     if (ctx.deadlineNanos() != Long.MAX_VALUE) {
       wait = Math.min(wait, ctx.deadlineNanos() - now);
     }
-    try {
-      state.awaitFirstAnswer(wait);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (wait > 0) {
+      try {
+        ready.get(wait, TimeUnit.NANOSECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        // fail below with what is known
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     return state.published();
+  }
+
+  /**
+   * Whether the start-up is over: the registry has answered (with members, none, or an error), or
+   * {@link Builder#firstMembersWait} has passed since the cluster was built, or it was closed.
+   * Until then {@link #acquire} on an empty cluster waits for members; asynchronous callers wait on
+   * {@link #whenReady} instead of blocking.
+   */
+  public boolean isReady() {
+    return ready.isDone();
+  }
+
+  /** Completes when {@link #isReady} becomes true; never completes exceptionally. */
+  public CompletionStage<Void> whenReady() {
+    return ready.minimalCompletionStage();
   }
 
   private NoHealthyEndpointException noHealthyEndpoint(ClusterPicker published) {
@@ -705,11 +739,12 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * How long a call made before the registry's first answer waits for it, at most until the
-     * call's deadline (default 10 s): a client calling right after building its cluster finds the
-     * members instead of failing with "no members known". Only the first answer is awaited; an
-     * answer with no members, a registry error or {@link #close} ends the wait. Zero fails such
-     * calls at once. The wait blocks the calling thread, once, at start-up.
+     * How long after the cluster is built a call finding no members waits for the registry's first
+     * answer, at most until the call's deadline (default 10 s): a client calling right after
+     * building its cluster finds the members instead of failing with "no members known". Only the
+     * first answer is awaited; an answer with no members, a registry error or {@link #close} ends
+     * the wait. Zero fails such calls at once. {@link Cluster#acquire} blocks the calling thread
+     * for it; asynchronous callers use {@link Cluster#whenReady}.
      */
     public Builder firstMembersWait(Duration wait) {
       requireNotNegative("firstMembersWait", wait);

@@ -9,8 +9,7 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -48,8 +47,8 @@ final class ClusterState {
   private boolean slowStartTickScheduled;
   private volatile boolean closed;
 
-  // Released once the registry first answered (members, none, or an error) or the cluster closed.
-  private final CountDownLatch firstAnswer = new CountDownLatch(1);
+  // Completed once the registry first answered (members, none, or an error) or the cluster closed.
+  final CompletableFuture<Void> firstAnswer = new CompletableFuture<>();
 
   // Registry trust, shown in snapshots.
   private volatile @Nullable String registryProblem;
@@ -84,16 +83,11 @@ final class ClusterState {
 
   /** The registry answered for the first time and the picker reflects it. */
   void firstAnswerArrived() {
-    firstAnswer.countDown();
+    firstAnswer.complete(null);
   }
 
   boolean hasFirstAnswer() {
-    return firstAnswer.getCount() == 0;
-  }
-
-  /** Waits up to {@code nanos} for the registry's first answer; true if it has come. */
-  boolean awaitFirstAnswer(long nanos) throws InterruptedException {
-    return firstAnswer.await(nanos, TimeUnit.NANOSECONDS);
+    return firstAnswer.isDone();
   }
 
   // ---- endpoints ----------------------------------------------------------------------------
@@ -123,7 +117,7 @@ final class ClusterState {
       remove(e);
     }
     published = ClusterPicker.EMPTY;
-    firstAnswer.countDown();
+    firstAnswer.complete(null);
   }
 
   void notifyListener(java.util.function.Consumer<ClusterListener> call) {

@@ -155,6 +155,45 @@ class ClusterFirstMembersTest {
   }
 
   @Test
+  void whenReady_completesOnTheFirstAnswer() {
+    LateRegistry registry = new LateRegistry();
+    try (Cluster cluster = builder(registry).build()) {
+      CompletableFuture<Void> ready = cluster.whenReady().toCompletableFuture();
+      assertThat(cluster.isReady()).isFalse();
+      assertThat(ready).isNotDone();
+
+      registry.answer(List.of(MEMBER));
+
+      await().atMost(Duration.ofSeconds(5)).until(ready::isDone);
+      assertThat(cluster.isReady()).isTrue();
+    }
+  }
+
+  @Test
+  void afterTheStartUpWait_callsNoLongerWait() {
+    FakeClock clock = new FakeClock();
+    try (Cluster cluster =
+        builder(new LateRegistry())
+            .ticker(clock)
+            .timer(clock)
+            .firstMembersWait(Duration.ofSeconds(30))
+            .build()) {
+      assertThat(cluster.isReady()).isFalse();
+
+      clock.advance(Duration.ofSeconds(31));
+
+      assertThat(cluster.isReady()).isTrue();
+      NoHealthyEndpointException e =
+          assertTimeoutPreemptively(
+              Duration.ofSeconds(20),
+              () ->
+                  org.junit.jupiter.api.Assertions.assertThrows(
+                      NoHealthyEndpointException.class, cluster::acquire));
+      assertThat(e).hasMessageContaining("the registry has not answered yet");
+    }
+  }
+
+  @Test
   void negativeWait_isRejected() {
     assertThatThrownBy(() -> Cluster.builder("echo").firstMembersWait(Duration.ofMillis(-1)))
         .isInstanceOf(IllegalArgumentException.class)

@@ -1,5 +1,6 @@
 package dev.switchboard.lb.http;
 
+import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Lease;
 import java.net.http.HttpResponse;
 import java.util.OptionalLong;
@@ -79,6 +80,26 @@ final class AsyncCall<T> {
   private void attempt() {
     if (result.isDone()) {
       discardRetried(); // cancelled during the backoff
+      return;
+    }
+    Cluster cluster = call.cluster();
+    if (!cluster.isReady()) {
+      // Start-up: the registry has not answered yet. Wait for it here, not in acquire, which would
+      // block this thread; never past the call's deadline (acquire then fails it).
+      CompletableFuture<Void> ready = cluster.whenReady().toCompletableFuture();
+      long deadline = call.ctx.deadlineNanos();
+      if (deadline != Long.MAX_VALUE) {
+        ready.completeOnTimeout(null, deadline - cluster.ticker().read(), TimeUnit.NANOSECONDS);
+      }
+      ready.thenRunAsync(this::attemptNow);
+      return;
+    }
+    attemptNow();
+  }
+
+  private void attemptNow() {
+    if (result.isDone()) {
+      discardRetried(); // cancelled while waiting for the registry
       return;
     }
     Lease lease;

@@ -13,7 +13,11 @@ import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.NoHealthyEndpointException;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.policy.BalancingPolicy;
+import dev.switchboard.lb.registry.MembershipListener;
+import dev.switchboard.lb.registry.Registration;
+import dev.switchboard.lb.registry.ServiceRegistry;
 import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.registry.Subscription;
 import java.io.IOException;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
@@ -31,6 +35,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The non-blocking path: accounting, retries, deadlines and cancellation. */
@@ -49,6 +54,44 @@ class SendAsyncTest {
       }
       Backend.ok(exchange, backend);
     };
+  }
+
+  @Test
+  void callBeforeTheRegistryAnswers_doesNotBlockTheCaller_andIsSentOnceMembersArrive()
+      throws Exception {
+    Backend a = Backend.start("a");
+    AtomicReference<MembershipListener> watcher = new AtomicReference<>();
+    ServiceRegistry late =
+        new ServiceRegistry() {
+          @Override
+          public Registration register(ServiceInstance instance) {
+            throw new UnsupportedOperationException();
+          }
+
+          @Override
+          public Subscription watch(String service, MembershipListener listener) {
+            watcher.set(listener); // answers only when the test says so
+            return () -> {};
+          }
+
+          @Override
+          public void close() {}
+        };
+    try (Cluster cluster =
+        Cluster.builder(Backend.SERVICE).registry(late).updateDebounce(Duration.ZERO).build()) {
+      LoadBalancedHttpClient client = client(cluster);
+
+      // Returns at once, without a lease: the call waits for the registry off this thread.
+      CompletableFuture<HttpResponse<String>> response =
+          client.sendAsync(request("/early").build(), BodyHandlers.ofString());
+      assertThat(response).isNotDone();
+      assertThat(cluster.isReady()).isFalse();
+
+      watcher.get().onMembers(List.of(a.instance()));
+
+      assertThat(response.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      assertThat(a.requests.get()).isEqualTo(1);
+    }
   }
 
   @Test
