@@ -15,6 +15,8 @@ final class EventQueue {
     ARRIVAL,
     /** A server's worker finishes a request; the reply reaches the client at once. */
     SERVICE_DONE,
+    /** A client's deadline for one call passes. */
+    TIMEOUT,
     /** A registry snapshot reaches one client. */
     DELIVERY,
     /** The flapping server leaves or rejoins the registry. */

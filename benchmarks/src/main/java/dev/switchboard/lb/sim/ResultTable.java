@@ -19,14 +19,15 @@ final class ResultTable {
     "CV",
     "slow",
     "flapper",
-    "new 1st s"
+    "new 1st s",
+    "timed out"
   };
 
   private ResultTable() {}
 
   /** The description, the table and the notes, as plain text. */
   static String text(SimConfig config, List<RunResult> results) {
-    List<String[]> rows = rows(results);
+    List<String[]> rows = rows(config, results);
     int[] width = new int[HEADER.length];
     for (String[] row : rows) {
       for (int i = 0; i < row.length; i++) {
@@ -55,7 +56,7 @@ final class ResultTable {
       }
     }
     sb.append('\n');
-    for (String line : notes(results)) {
+    for (String line : notes(config, results)) {
       sb.append(line).append('\n');
     }
     return sb.toString();
@@ -68,7 +69,7 @@ final class ResultTable {
       sb.append(line).append("  \n");
     }
     sb.append('\n');
-    List<String[]> rows = rows(results);
+    List<String[]> rows = rows(config, results);
     for (int r = 0; r < rows.size(); r++) {
       sb.append("| ").append(String.join(" | ", rows.get(r))).append(" |\n");
       if (r == 0) {
@@ -77,13 +78,14 @@ final class ResultTable {
       }
     }
     sb.append('\n');
-    for (String line : notes(results)) {
+    for (String line : notes(config, results)) {
       sb.append("- ").append(line).append('\n');
     }
     return sb.toString();
   }
 
-  private static List<String[]> rows(List<RunResult> results) {
+  private static List<String[]> rows(SimConfig config, List<RunResult> results) {
+    boolean timeouts = config.timeoutMillis() > 0;
     List<String[]> rows = new ArrayList<>();
     rows.add(HEADER);
     for (RunResult r : results) {
@@ -98,7 +100,8 @@ final class ResultTable {
             format("%.3f", r.coefficientOfVariation()),
             percent(r.slowShare()),
             percent(r.flapperShare()),
-            percent(r.newShareFirstSecond())
+            percent(r.newShareFirstSecond()),
+            timeouts ? percent((double) r.timedOut() / r.issued()) : "-"
           });
     }
     return rows;
@@ -128,14 +131,24 @@ final class ResultTable {
             number(c.slowFactor()), c.servers() - 1, number(c.flapPeriodSeconds())),
         format(
             "scale-out: %d more servers register at %.1f s. Registry updates reach each client"
-                + " within %s ms.",
-            c.servers(), seconds / 2, number(c.registryDelayMillis())));
+                + " within %s ms. %s",
+            c.servers(),
+            seconds / 2,
+            number(c.registryDelayMillis()),
+            c.timeoutMillis() > 0
+                ? "Clients time out calls after " + number(c.timeoutMillis()) + " ms."
+                : "No client timeouts."));
   }
 
-  private static List<String> notes(List<RunResult> results) {
+  private static List<String> notes(SimConfig config, List<RunResult> results) {
     List<String> notes = new ArrayList<>();
     notes.add(
-        "Latency: virtual ms from the pick to the reply (queueing + service; no network time).");
+        "Latency: virtual ms from the pick to the reply (queueing + service; no network time)"
+            + (config.timeoutMillis() > 0
+                ? ", or to the timeout. timed out: calls the client gave up on (the server still"
+                    + " served them)."
+                : ". Without client timeouts a server that cannot keep up queues without bound,"
+                    + " so its p99 grows with --requests; --timeout-ms caps it."));
     notes.add(
         "max/min, CV: calls per server (busiest/idlest, stddev/mean) over all servers (steady),"
             + " all but the slow one (slow), all but the flapping one (flapping), all of them from"

@@ -18,6 +18,7 @@ package dev.switchboard.lb.sim;
  *     the scale-out (NaN outside scale-out; an even spread gives 0.5)
  * @param issued calls issued
  * @param completed calls completed (each exactly once, else the run fails)
+ * @param timedOut calls completed as timeouts (their servers still served them, to no one)
  * @param servedByServers calls the servers finished, summed over servers
  * @param finishedAfterLeaving calls that finished on an endpoint their client had already dropped
  * @param leftInFlight in-flight count summed over every endpoint any client ever made, at the end
@@ -39,6 +40,7 @@ record RunResult(
     double newShareFirstSecond,
     long issued,
     long completed,
+    long timedOut,
     long servedByServers,
     long finishedAfterLeaving,
     long leftInFlight,

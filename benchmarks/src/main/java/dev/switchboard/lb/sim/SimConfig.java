@@ -15,6 +15,7 @@ import org.jspecify.annotations.Nullable;
  *     ({@code servers × workers / serviceMean}); the slow server does not lower the nominal figure
  * @param registryDelayMillis a registry change reaches each client after a uniform random delay of
  *     up to this much
+ * @param timeoutMillis a client gives up on a call after this long and records a timeout (0: never)
  */
 record SimConfig(
     long seed,
@@ -30,6 +31,7 @@ record SimConfig(
     double slowFactor,
     double flapPeriodSeconds,
     double registryDelayMillis,
+    double timeoutMillis,
     @Nullable Path markdown) {
 
   static final String USAGE =
@@ -49,6 +51,7 @@ record SimConfig(
         --slow-factor F          the slow server's service-time multiplier (default 8)
         --flap-period-s T        the flapping server leaves, and rejoins, every T s (default 2)
         --registry-delay-ms L    registry updates reach each client within L ms (default 100)
+        --timeout-ms T           clients give up on a call after T ms; 0 = never (default 0)
         --markdown FILE          also write the table as markdown to FILE
         --help                   this text
       """;
@@ -75,6 +78,9 @@ record SimConfig(
     require(
         registryDelayMillis >= 0 && registryDelayMillis <= 60_000,
         "--registry-delay-ms must be in [0, 60000] but was " + registryDelayMillis);
+    require(
+        timeoutMillis >= 0 && timeoutMillis <= 3_600_000,
+        "--timeout-ms must be in [0, 3600000] but was " + timeoutMillis);
     scenarios = List.copyOf(scenarios);
     policies = List.copyOf(policies);
   }
@@ -100,6 +106,7 @@ record SimConfig(
         slowFactor,
         flapPeriodSeconds,
         registryDelayMillis,
+        timeoutMillis,
         markdown);
   }
 
@@ -122,6 +129,7 @@ record SimConfig(
     double slowFactor = 8;
     double flapPeriod = 2;
     double registryDelay = 100;
+    double timeout = 0;
     Path markdown = null;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
@@ -155,6 +163,7 @@ record SimConfig(
         case "--slow-factor" -> slowFactor = parseDouble(flag, value);
         case "--flap-period-s" -> flapPeriod = parseDouble(flag, value);
         case "--registry-delay-ms" -> registryDelay = parseDouble(flag, value);
+        case "--timeout-ms" -> timeout = parseDouble(flag, value);
         case "--markdown" -> markdown = Path.of(value);
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
@@ -173,6 +182,7 @@ record SimConfig(
         slowFactor,
         flapPeriod,
         registryDelay,
+        timeout,
         markdown);
   }
 

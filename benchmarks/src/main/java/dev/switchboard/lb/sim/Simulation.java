@@ -67,6 +67,7 @@ final class Simulation {
   private final double interarrivalMeanNanos;
   private final long expectedNanos;
   private final long scaleOutNanos;
+  private final long timeoutNanos;
 
   private final long[] picked;
   private final long[] pickedAfterScaleOut;
@@ -76,6 +77,7 @@ final class Simulation {
   private long now;
   private long issued;
   private long completed;
+  private long timedOut;
   private long finishedAfterLeaving;
 
   Simulation(SimConfig config, Scenario scenario, String policy) {
@@ -104,6 +106,7 @@ final class Simulation {
     this.interarrivalMeanNanos = SECOND * config.clients() / ratePerSecond;
     this.expectedNanos = Math.round(config.requests() / ratePerSecond * SECOND);
     this.scaleOutNanos = expectedNanos / 2;
+    this.timeoutNanos = Math.round(config.timeoutMillis() * 1e6);
 
     SplittableRandom root =
         new SplittableRandom(config.seed() + 0x9E3779B97F4A7C15L * (scenario.ordinal() + 1));
@@ -146,6 +149,7 @@ final class Simulation {
       switch (e.kind) {
         case ARRIVAL -> arrive(clients[e.index]);
         case SERVICE_DONE -> serviceDone(e.index, Objects.requireNonNull(e.request));
+        case TIMEOUT -> timeout(Objects.requireNonNull(e.request));
         case DELIVERY ->
             clients[e.index].apply(Objects.requireNonNull(e.members), instances, now, created);
         case FLAP -> flap(e.index);
@@ -173,6 +177,9 @@ final class Simulation {
     if (server.accept(request)) {
       events.schedule(now + server.serviceNanos(request), Kind.SERVICE_DONE, s, request, null);
     }
+    if (timeoutNanos > 0) {
+      events.schedule(now + timeoutNanos, Kind.TIMEOUT, s, request, null);
+    }
     if (--client.remaining > 0) {
       events.schedule(now + gap, Kind.ARRIVAL, client.index, null, null);
     }
@@ -195,16 +202,29 @@ final class Simulation {
   }
 
   private void serviceDone(int s, Request request) {
+    if (request.served) {
+      throw new IllegalStateException("server " + s + " served a call twice");
+    }
+    request.served = true;
     Server server = servers[s];
     Request next = server.finish();
     if (next != null) {
       events.schedule(now + server.serviceNanos(next), Kind.SERVICE_DONE, s, next, null);
     }
-    complete(request);
+    if (!request.completed) {
+      complete(request, Outcome.SUCCESS); // else the client gave up: the reply goes nowhere
+    }
   }
 
-  /** The reply reaches the client: what Lease.complete does to the endpoint. */
-  private void complete(Request request) {
+  private void timeout(Request request) {
+    if (!request.completed) {
+      timedOut++;
+      complete(request, Outcome.TIMEOUT); // the server still works on it, unaware
+    }
+  }
+
+  /** The reply (or the deadline) reaches the client: what Lease.complete does to the endpoint. */
+  private void complete(Request request, Outcome outcome) {
     if (request.completed) {
       throw new IllegalStateException("a call to server " + request.server + " completed twice");
     }
@@ -212,7 +232,7 @@ final class Simulation {
     completed++;
     long latency = now - request.startNanos;
     TestEndpoints.releaseHeld(request.endpoint, 1);
-    TestEndpoints.record(request.endpoint, Outcome.SUCCESS, latency, now);
+    TestEndpoints.record(request.endpoint, outcome, latency, now);
     latencies.recordValue(latency);
     if (!clients[request.client].holds(request.server, request.endpoint)) {
       finishedAfterLeaving++;
@@ -316,6 +336,7 @@ final class Simulation {
         newShare,
         issued,
         completed,
+        timedOut,
         served,
         finishedAfterLeaving,
         inFlight,
