@@ -31,6 +31,9 @@ import org.HdrHistogram.Histogram;
  * requests and stops. A call's base service time is drawn when it is issued; the server it lands
  * on multiplies it by its slowdown (the slow server's factor, else 1). Servers are FIFO queues with
  * c workers (Server); the reply reaches the client the moment a worker finishes (no network time).
+ * With --timeout-ms the client gives up at the deadline: the call completes as TIMEOUT on its
+ * endpoint (which counts it at least at the failure penalty, as a Lease would), the server still
+ * serves it, unaware, and the late reply is dropped. Every call completes exactly once either way.
  *
  * Randomness. One seed, split into independent SplittableRandom streams: one workload stream per
  * client (arrivals, service times, hash keys, drawn in a fixed order per call), one for registry
