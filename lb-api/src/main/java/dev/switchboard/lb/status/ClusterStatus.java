@@ -4,8 +4,13 @@ import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ClusterSnapshot;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.EndpointSnapshot;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -22,6 +27,12 @@ import java.util.function.Supplier;
  * {@code calls}, {@code failures}, {@code eligibility} (the {@link dev.switchboard.lb.Eligibility}
  * name), {@code eligibilityDescription}, {@code receivesTraffic}, {@code inSlowStart} and {@code
  * draining}.
+ *
+ * <p>The HTML page has a table per cluster and a row per endpoint: address, zone, effective and
+ * registered weight, calls in flight, EWMA latency, breaker state, when an ejection ends (UTC),
+ * calls, failures, the {@link dev.switchboard.lb.Eligibility} name and, for an endpoint that is not
+ * eligible, why (an ejected one with the time left). It reloads itself every {@link
+ * #REFRESH_SECONDS} seconds and loads nothing else: no scripts, no external styles or images.
  *
  * <p>Thread-safe.
  */
@@ -168,35 +179,78 @@ public final class ClusterStatus {
   }
 
   // ---- HTML ---------------------------------------------------------------------------------
+  //
+  // One table per cluster, one row per endpoint. Rows carry data-address and data-eligibility
+  // attributes so tools (and the browser test) can find them without reading the cell text. Red
+  // rows are health failures (ejected, breaker open, failing health check); yellow rows are held
+  // back for other reasons (draining, weight 0, another zone, saturated). The page has no scripts
+  // and loads nothing else: inline CSS, a meta refresh, and one relative link to the JSON.
+
+  private static final DateTimeFormatter CLOCK =
+      DateTimeFormatter.ofPattern("HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter DATE_CLOCK =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+  private static final List<String> COLUMNS =
+      List.of(
+          "Address",
+          "Zone",
+          "Effective weight",
+          "Registered weight",
+          "In flight",
+          "EWMA ms",
+          "Breaker",
+          "Ejected until",
+          "Calls",
+          "Failures",
+          "State",
+          "Why not eligible",
+          "Traffic",
+          "Slow start");
 
   private static final String STYLE =
       "body{font:14px system-ui,sans-serif;margin:1em;color:#222}"
           + "table{border-collapse:collapse;margin-bottom:1.5em}"
-          + "th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}"
-          + "th{background:#eee}td.n{text-align:right}"
+          + "th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}"
+          + "th{background:#eee}td{white-space:nowrap}td.n{text-align:right}"
+          + "td.why{white-space:normal;min-width:11em}"
           + "tr.bad td{background:#fde2e2}tr.held td{background:#fff4d6}"
+          + ".meta{color:#666}"
           + ".flag{display:inline-block;padding:1px 6px;margin-right:6px;border-radius:3px;"
           + "background:#c62828;color:#fff}.ok{background:#2e7d32}";
 
-  /** {@code snapshots} as a self-contained HTML page (inline CSS, no scripts, meta refresh). */
+  /**
+   * {@code snapshots} as a self-contained HTML page (inline CSS, no scripts, meta refresh every
+   * {@link #REFRESH_SECONDS} seconds), rendered now: ejection end times are shown as UTC clock
+   * times from the current wall clock.
+   */
   public static String toHtml(List<ClusterSnapshot> snapshots) {
+    return toHtml(snapshots, Instant.now());
+  }
+
+  /** {@code snapshots} as an HTML page, as if rendered at {@code now}. */
+  static String toHtml(List<ClusterSnapshot> snapshots, Instant now) {
     StringBuilder b = new StringBuilder(1024 + 1024 * snapshots.size());
     b.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
         .append("<meta http-equiv=\"refresh\" content=\"")
         .append(REFRESH_SECONDS)
         .append("\"><title>Switchboard status</title><style>")
         .append(STYLE)
-        .append("</style></head><body><h1>Switchboard status</h1>\n");
+        .append("</style></head><body><h1>Switchboard status</h1>\n<p class=\"meta\">Rendered ")
+        .append(DATE_CLOCK.format(now))
+        .append(" UTC; refreshes every ")
+        .append(REFRESH_SECONDS)
+        .append(" s.</p>\n");
     if (snapshots.isEmpty()) {
       b.append("<p>No clusters.</p>\n");
     }
     for (ClusterSnapshot s : snapshots) {
-      htmlCluster(b, s);
+      htmlCluster(b, s, now);
     }
     return b.append("<p><a href=\"status.json\">status.json</a></p></body></html>\n").toString();
   }
 
-  private static void htmlCluster(StringBuilder b, ClusterSnapshot s) {
+  private static void htmlCluster(StringBuilder b, ClusterSnapshot s, Instant now) {
     b.append("<section class=\"cluster\" data-service=\"")
         .append(escape(s.service()))
         .append("\"><h2>")
@@ -215,47 +269,67 @@ public final class ClusterStatus {
                     + escape(s.registryProblem().orElse(""))
                 : "<span class=\"flag ok\">registry healthy</span>")
         .append("</p>\n<table><thead><tr>");
-    for (String h :
-        List.of(
-            "Address",
-            "Zone",
-            "Effective weight",
-            "In flight",
-            "EWMA ms",
-            "Breaker",
-            "Ejected for",
-            "Calls",
-            "Failures",
-            "Eligibility",
-            "Traffic",
-            "Slow start")) {
+    for (String h : COLUMNS) {
       b.append("<th>").append(h).append("</th>");
     }
     b.append("</tr></thead><tbody>\n");
     for (EndpointSnapshot e : s.endpoints()) {
-      String rowClass =
-          !e.receivesTraffic() ? "bad" : e.eligibility() == Eligibility.ELIGIBLE ? "" : "held";
       b.append("<tr class=\"endpoint ")
-          .append(rowClass)
+          .append(rowClass(e))
           .append("\" data-address=\"")
           .append(escape(e.address()))
+          .append("\" data-eligibility=\"")
+          .append(e.eligibility().name())
           .append("\">");
       cell(b, e.address(), false);
       cell(b, e.zone().isEmpty() ? "-" : e.zone(), false);
       cell(b, String.valueOf(e.effectiveWeight()), true);
+      cell(b, String.valueOf(e.instance().weight()), true);
       cell(b, String.valueOf(e.inFlight()), true);
-      cell(b, String.format(java.util.Locale.ROOT, "%.1f", e.latencyMillis()), true);
+      cell(b, String.format(Locale.ROOT, "%.1f", e.latencyMillis()), true);
       cell(b, e.breakerState().name(), false);
       cell(
-          b, e.ejectionRemaining().isZero() ? "-" : e.ejectionRemaining().toMillis() + " ms", true);
+          b,
+          e.ejectionRemaining().isZero()
+              ? "-"
+              : CLOCK.format(now.plus(e.ejectionRemaining())) + " UTC",
+          false);
       cell(b, String.valueOf(e.calls()), true);
       cell(b, String.valueOf(e.failures()), true);
-      cell(b, e.eligibility().name() + ": " + e.eligibility().description(), false);
+      cell(b, e.eligibility().name(), false);
+      b.append("<td class=\"why\">").append(escape(whyNotEligible(e))).append("</td>");
       cell(b, e.receivesTraffic() ? "yes" : "no", false);
       cell(b, e.inSlowStart() ? "yes" : "no", false);
       b.append("</tr>\n");
     }
     b.append("</tbody></table></section>\n");
+  }
+
+  private static String rowClass(EndpointSnapshot e) {
+    return switch (e.eligibility()) {
+      case ELIGIBLE -> "";
+      case CIRCUIT_OPEN, EJECTED, FAILING_HEALTH_CHECK -> "bad";
+      default -> "held";
+    };
+  }
+
+  /** The reason an endpoint takes no calls, for people: "-" if it is eligible. */
+  static String whyNotEligible(EndpointSnapshot e) {
+    String why =
+        switch (e.eligibility()) {
+          case ELIGIBLE -> "-";
+          case EJECTED ->
+              "ejected by outlier detection, " + seconds(e.ejectionRemaining()) + " left";
+          default -> e.eligibility().description();
+        };
+    if (e.eligibility() != Eligibility.ELIGIBLE && e.receivesTraffic()) {
+      why += " (still takes calls: panic mode)";
+    }
+    return why;
+  }
+
+  private static String seconds(Duration d) {
+    return String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
   }
 
   private static void cell(StringBuilder b, String text, boolean numeric) {

@@ -12,6 +12,7 @@ import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.registry.StaticRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -198,15 +199,89 @@ class ClusterStatusTest {
       assertThat(html)
           .startsWith("<!DOCTYPE html>")
           .contains("<meta http-equiv=\"refresh\" content=\"" + ClusterStatus.REFRESH_SECONDS)
+          .contains("refreshes every " + ClusterStatus.REFRESH_SECONDS + " s")
           .contains("127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003", "zone-a", "zone-b")
-          .contains("EJECTED: ejected", "ELIGIBLE: eligible", "CLOSED", "registry healthy")
-          .contains("Effective weight", "In flight", "EWMA ms", "Breaker", "Ejected for")
-          .contains("Calls", "Failures", "Eligibility", "Slow start")
+          .contains("data-eligibility=\"EJECTED\"", "data-eligibility=\"ELIGIBLE\"")
+          .contains("<td>CLOSED</td>", "registry healthy")
+          .contains("Effective weight", "Registered weight", "In flight", "EWMA ms", "Breaker")
+          .contains("Ejected until", "Calls", "Failures", "State", "Why not eligible")
+          .contains("Traffic", "Slow start")
           .doesNotContain("PANIC", "REGISTRY DEGRADED");
-      // No external assets: no scripts, stylesheets, images or absolute links.
-      assertThat(html).doesNotContain("<script", "<link", "<img", "src=", "http://", "https://");
-      assertThat(html).containsPattern("data-address=\"127.0.0.1:9002\">.*ms</td>");
+      assertThat(html)
+          .containsPattern(
+              "data-address=\"127.0.0.1:9002\" data-eligibility=\"EJECTED\">.*"
+                  + "<td>\\d\\d:\\d\\d:\\d\\d UTC</td>.*"
+                  + "<td class=\"why\">ejected by outlier detection, \\d+\\.\\d s left</td>");
+      // No external assets: no scripts, stylesheets, images, fonts or absolute links.
+      assertThat(html)
+          .doesNotContain("<script", "<link", "<img", "<iframe", "src=", "url(", "@import")
+          .doesNotContain("http://", "https://", "//");
     }
+  }
+
+  @Test
+  void html_ejectedEndpoint_showsWhenTheEjectionEnds_andTheTimeLeft() {
+    EndpointSnapshot ejected =
+        new EndpointSnapshot(
+            instance(9002, "zone-b"),
+            100,
+            0,
+            1000.0,
+            CircuitBreaker.State.CLOSED,
+            Duration.ofMillis(59_960),
+            10,
+            3,
+            Eligibility.EJECTED,
+            false,
+            false);
+    ClusterSnapshot s =
+        new ClusterSnapshot(
+            "echo", "round_robin", false, Optional.empty(), false, List.of(ejected));
+
+    String html = ClusterStatus.toHtml(List.of(s), Instant.parse("2026-11-23T23:59:30Z"));
+
+    assertThat(html)
+        .contains("Rendered 2026-11-23 23:59:30 UTC")
+        .contains(
+            "<tr class=\"endpoint bad\" data-address=\"127.0.0.1:9002\""
+                + " data-eligibility=\"EJECTED\">")
+        .contains("<td>00:00:29 UTC</td>") // 23:59:30 + 59.96 s, across midnight
+        .contains(
+            "<td>EJECTED</td><td class=\"why\">ejected by outlier detection, 60.0 s left</td>");
+  }
+
+  @Test
+  void whyNotEligible_namesTheReason_andPanicMode() {
+    EndpointSnapshot draining =
+        new EndpointSnapshot(
+            instance(9004, "zone-b").withDraining(true),
+            100,
+            0,
+            0.0,
+            CircuitBreaker.State.CLOSED,
+            Duration.ZERO,
+            0,
+            0,
+            Eligibility.DRAINING,
+            false,
+            false);
+    EndpointSnapshot ejectedInPanic =
+        new EndpointSnapshot(
+            instance(9002, "zone-b"),
+            100,
+            0,
+            0.0,
+            CircuitBreaker.State.CLOSED,
+            Duration.ofSeconds(30),
+            3,
+            3,
+            Eligibility.EJECTED,
+            true,
+            false);
+
+    assertThat(ClusterStatus.whyNotEligible(draining)).isEqualTo("draining");
+    assertThat(ClusterStatus.whyNotEligible(ejectedInPanic))
+        .isEqualTo("ejected by outlier detection, 30.0 s left (still takes calls: panic mode)");
   }
 
   @Test
@@ -231,7 +306,9 @@ class ClusterStatusTest {
 
     assertThat(html)
         .contains("PANIC", "REGISTRY DEGRADED", "zk &lt;gone&gt;", "svc&lt;b&gt;")
-        .contains("&lt;z&amp;&quot;one&gt;", "CIRCUIT_OPEN: circuit breaker open", "OPEN", "12.5")
+        .contains("&lt;z&amp;&quot;one&gt;", "<td>OPEN</td>", "12.5")
+        .contains(
+            "<td>CIRCUIT_OPEN</td><td class=\"why\">circuit breaker open (still takes calls: panic mode)")
         .doesNotContain("<b>", "<gone>", "<z&");
   }
 }

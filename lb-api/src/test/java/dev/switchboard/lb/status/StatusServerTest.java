@@ -63,7 +63,8 @@ class StatusServerTest {
       HttpResponse<String> html = get(server.uri());
       assertThat(html.statusCode()).isEqualTo(200);
       assertThat(html.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
-      assertThat(html.body()).contains("127.0.0.1:9001", "127.0.0.1:9002", "EJECTED: ejected");
+      assertThat(html.body())
+          .contains("127.0.0.1:9001", "127.0.0.1:9002", "data-eligibility=\"EJECTED\"");
 
       assertThat(get(server.uri().resolve("/nope")).statusCode()).isEqualTo(404);
       HttpResponse<String> post =
