@@ -58,7 +58,13 @@ class StatusPageBrowserTest {
   private static final List<String> BROWSERS =
       List.of("chromium", "chromium-browser", "google-chrome");
 
-  /** The flags every run gets (the list); each run also gets a fresh profile. */
+  /**
+   * The flags every run gets; each run also gets a fresh profile. The last group keeps the browser
+   * on loopback: even with background networking off, Chromium looks up and calls Google's update
+   * and account hosts (seen in a net log). Every host name but 127.0.0.1 now fails to resolve, and
+   * every non-loopback request goes to a proxy on a closed loopback port. Left: its IPv6
+   * reachability probe connects a UDP socket (no datagram is sent).
+   */
   private static final List<String> FLAGS =
       List.of(
           "--headless",
@@ -67,7 +73,15 @@ class StatusPageBrowserTest {
           "--no-first-run",
           "--disable-background-networking",
           "--disable-component-update",
-          "--disable-sync");
+          "--disable-sync",
+          "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+          "--proxy-server=127.0.0.1:9",
+          "--disable-domain-reliability",
+          "--disable-breakpad",
+          "--no-pings",
+          "--disable-client-side-phishing-detection",
+          "--disable-default-apps",
+          "--no-default-browser-check");
 
   private static final Duration BROWSER_TIMEOUT = Duration.ofSeconds(30);
 
