@@ -63,14 +63,20 @@ public final class Cluster implements AutoCloseable {
   private final int maxInFlight;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final AddedListeners addedListeners;
+  private final List<ClusterListener> builderListeners;
+  // NONE unless a listener hears calls; changed on the serial executor, read once per acquire.
+  private volatile CallListener callListener;
   private volatile @Nullable Subscription subscription;
   // Start-up: until the registry's first answer or startupEndsNanos, calls wait for members.
   private final long startupEndsNanos;
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
 
-  private Cluster(ClusterConfig config, AddedListeners addedListeners) {
+  private Cluster(
+      ClusterConfig config, AddedListeners addedListeners, List<ClusterListener> builderListeners) {
     this.config = config;
     this.addedListeners = addedListeners;
+    this.builderListeners = List.copyOf(builderListeners);
+    this.callListener = CallListeners.of(this.builderListeners);
     this.service = config.service();
     this.ticker = config.ticker();
     this.ownsTimer = config.timer() == null;
@@ -144,6 +150,11 @@ public final class Cluster implements AutoCloseable {
   /** The ticker leases measure latency with; use it for {@link CallContext} deadlines. */
   public Ticker ticker() {
     return ticker;
+  }
+
+  /** The balancing policy's name, such as {@code "round_robin"}. */
+  String policyName() {
+    return config.policy().name();
   }
 
   /** The retry policy integrations follow (see {@link #retryDelayNanos}). */
@@ -230,7 +241,8 @@ public final class Cluster implements AutoCloseable {
           e.release();
           serial.execute(() -> state.closeIfIdle(e));
           c = excluding(c, e);
-          picker = state.published().picker;
+          published = state.published();
+          picker = spilled && published.spillOver != null ? published.spillOver : published.picker;
           if (picker == null) {
             break;
           }
@@ -250,7 +262,12 @@ public final class Cluster implements AutoCloseable {
         if (mark == 0) {
           budget.deposit(now);
         }
-        return new Lease(this, e, now, probe);
+        CallListener calls = callListener;
+        Lease lease = new Lease(this, e, now, probe, calls);
+        if (calls != CallListener.NONE) {
+          calls.callStarted(lease, published.candidates(picker));
+        }
+        return lease;
       }
     } finally {
       if (c == ctx && !ctx.isShared()) {
@@ -329,6 +346,18 @@ public final class Cluster implements AutoCloseable {
   }
 
   /** Called by {@link Lease} exactly once per lease. */
+  void finish(Lease lease, Outcome outcome, long latencyNanos, long nowNanos) {
+    CallListener calls = lease.callListener();
+    if (calls != CallListener.NONE) {
+      // Before the release below, so the endpoint cannot have left the cluster yet.
+      long latency =
+          outcome == Outcome.CANCELLED ? ticker.read() - lease.startNanos() : latencyNanos;
+      calls.callFinished(lease, outcome, latency);
+    }
+    finish(lease.endpoint(), outcome, latencyNanos, nowNanos, lease.isProbe());
+  }
+
+  /** Records a finished call on {@code e} (tests call it without a lease). */
   void finish(Endpoint e, Outcome outcome, long latencyNanos, long nowNanos, boolean probe) {
     e.release();
     CircuitBreaker breaker = e.health().breaker;
@@ -443,6 +472,7 @@ public final class Cluster implements AutoCloseable {
         config.policy().name(),
         problem != null,
         Optional.ofNullable(problem),
+        Duration.ofNanos(Math.max(0, ticker.read() - state.registryUpdateNanos())),
         state.published().panic,
         state.endpointSnapshots());
   }
@@ -479,6 +509,9 @@ public final class Cluster implements AutoCloseable {
    * ClusterListener#endpointAdded} for every current member, then every later change, so it misses
    * no member and hears none added twice. That replay may run on another thread and finish after
    * this method returns. Listeners added here are called after the builder's, in the order added.
+   *
+   * <p>If {@code listener} is also a {@link CallListener}, it hears the calls whose leases are
+   * acquired after the replay.
    */
   public void addListener(ClusterListener listener) {
     Objects.requireNonNull(listener, "listener");
@@ -488,6 +521,7 @@ public final class Cluster implements AutoCloseable {
           for (Endpoint e : new ArrayList<>(state.endpoints.values())) {
             state.notifyListener(l -> listener.endpointAdded(e));
           }
+          updateCallListener();
         });
   }
 
@@ -497,7 +531,18 @@ public final class Cluster implements AutoCloseable {
    */
   public void removeListener(ClusterListener listener) {
     Objects.requireNonNull(listener, "listener");
-    serial.execute(() -> addedListeners.remove(listener));
+    serial.execute(
+        () -> {
+          addedListeners.remove(listener);
+          updateCallListener();
+        });
+  }
+
+  /** Serial executor only. */
+  private void updateCallListener() {
+    List<ClusterListener> all = new ArrayList<>(builderListeners);
+    all.addAll(addedListeners.listeners);
+    callListener = CallListeners.of(all);
   }
 
   /*
@@ -763,7 +808,10 @@ public final class Cluster implements AutoCloseable {
       return this;
     }
 
-    /** Adds a listener; listeners are called in the order added. */
+    /**
+     * Adds a listener; listeners are called in the order added. One that is also a {@link
+     * CallListener} hears every call too.
+     */
     public Builder listener(ClusterListener listener) {
       listeners.add(Objects.requireNonNull(listener, "listener"));
       return this;
@@ -825,7 +873,8 @@ public final class Cluster implements AutoCloseable {
               ticker,
               timer,
               breakerClock),
-          added);
+          added,
+          listeners);
     }
 
     private static void requirePercent(String name, int percent) {

@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.policy.Candidates;
 import dev.switchboard.lb.policy.Picker;
 import org.jspecify.annotations.Nullable;
 
@@ -9,14 +10,30 @@ import org.jspecify.annotations.Nullable;
  * arrays are never modified after construction.
  */
 final class ClusterPicker {
+  private static final Candidates NO_CANDIDATES = Candidates.of(new Endpoint[0], new int[0]);
+
   static final ClusterPicker EMPTY =
       new ClusterPicker(
-          null, null, false, new Endpoint[0], new Eligibility[0], new boolean[0], new int[0]);
+          null,
+          null,
+          null,
+          null,
+          false,
+          new Endpoint[0],
+          new Eligibility[0],
+          new boolean[0],
+          new int[0]);
 
   final @Nullable Picker picker;
 
   /** Every eligible member, whatever its zone; null unless zone preference held some back. */
   final @Nullable Picker spillOver;
+
+  /** What {@link #picker} chooses among; null when it is. */
+  final @Nullable Candidates candidates;
+
+  /** What {@link #spillOver} chooses among; null when it is. */
+  final @Nullable Candidates spillOverCandidates;
 
   final boolean panic;
   final Endpoint[] members;
@@ -27,6 +44,8 @@ final class ClusterPicker {
   ClusterPicker(
       @Nullable Picker picker,
       @Nullable Picker spillOver,
+      @Nullable Candidates candidates,
+      @Nullable Candidates spillOverCandidates,
       boolean panic,
       Endpoint[] members,
       Eligibility[] reasons,
@@ -34,10 +53,21 @@ final class ClusterPicker {
       int[] effectiveWeights) {
     this.picker = picker;
     this.spillOver = spillOver;
+    this.candidates = candidates;
+    this.spillOverCandidates = spillOverCandidates;
     this.panic = panic;
     this.members = members;
     this.reasons = reasons;
     this.receivesTraffic = receivesTraffic;
     this.effectiveWeights = effectiveWeights;
+  }
+
+  /**
+   * The candidates {@code used} (this cluster picker's picker or spill-over picker) chooses among;
+   * never throws, since the caller holds a reservation.
+   */
+  Candidates candidates(Picker used) {
+    Candidates c = used == spillOver ? spillOverCandidates : candidates;
+    return c != null ? c : NO_CANDIDATES;
   }
 }

@@ -50,14 +50,16 @@ final class ClusterState {
   // Completed once the registry first answered (members, none, or an error) or the cluster closed.
   final CompletableFuture<Void> firstAnswer = new CompletableFuture<>();
 
-  // Registry trust, shown in snapshots.
+  // Registry trust and freshness, shown in snapshots.
   private volatile @Nullable String registryProblem;
+  private volatile long registryUpdateNanos;
 
   ClusterState(ClusterConfig config, SerialExecutor serial, Timer timer) {
     this.config = config;
     this.serial = serial;
     this.timer = timer;
     this.ticker = config.ticker();
+    this.registryUpdateNanos = ticker.read(); // the age counts from creation until a first update
   }
 
   ClusterPicker published() {
@@ -75,6 +77,19 @@ final class ClusterState {
       logger.info("Service '{}': registry healthy again", config.service());
     }
     registryProblem = problem;
+  }
+
+  /**
+   * When the cluster last applied a registry update, or had its members confirmed unchanged while
+   * it trusted the registry (a ticker reading); the cluster's creation before the first update.
+   */
+  long registryUpdateNanos() {
+    return registryUpdateNanos;
+  }
+
+  /** Records that the registry's members were applied or confirmed just now. Serial executor. */
+  void registryUpdated() {
+    registryUpdateNanos = ticker.read();
   }
 
   boolean isClosed() {
@@ -196,13 +211,23 @@ final class ClusterState {
       slowStarting |= members[i].inSlowStart();
     }
     ClusterPicker previous = published;
-    Picker picker = picker(members, take, effective, previous.picker);
+    Candidates candidates = candidates(members, take, effective);
+    Picker picker = picker(candidates, previous.picker);
     // When the local zone's candidates are all tried or refused, a retry spills over to the
     // other zones instead of repeating a local endpoint that just failed.
-    Picker spillOver =
-        zoneFiltered ? picker(members, anyZone, effective, previous.spillOver) : null;
+    Candidates spillOverCandidates = zoneFiltered ? candidates(members, anyZone, effective) : null;
+    Picker spillOver = picker(spillOverCandidates, previous.spillOver);
     ClusterPicker next =
-        new ClusterPicker(picker, spillOver, panic, members, reasons, take, effective);
+        new ClusterPicker(
+            picker,
+            spillOver,
+            candidates,
+            spillOverCandidates,
+            panic,
+            members,
+            reasons,
+            take,
+            effective);
     published = next;
 
     if (panic != previous.panic) {
@@ -220,8 +245,12 @@ final class ClusterState {
     }
   }
 
-  private @Nullable Picker picker(
-      Endpoint[] members, boolean[] take, int[] effective, @Nullable Picker previous) {
+  private @Nullable Picker picker(@Nullable Candidates candidates, @Nullable Picker previous) {
+    return candidates == null ? null : config.policy().newPicker(candidates, previous);
+  }
+
+  private static @Nullable Candidates candidates(
+      Endpoint[] members, boolean[] take, int[] effective) {
     int count = 0;
     for (boolean t : take) {
       count += t ? 1 : 0;
@@ -237,7 +266,7 @@ final class ClusterState {
         weights[j++] = Math.max(1, effective[i]);
       }
     }
-    return config.policy().newPicker(Candidates.of(chosen, weights), previous);
+    return Candidates.of(chosen, weights);
   }
 
   /** Keeps only local-zone members while enough of them are eligible; returns whether it did. */

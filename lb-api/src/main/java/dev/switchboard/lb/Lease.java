@@ -35,13 +35,35 @@ public final class Lease implements AutoCloseable {
   private final Endpoint endpoint;
   private final long startNanos;
   private final boolean probe;
+  private final CallListener callListener;
   private volatile Outcome outcome;
 
-  Lease(Cluster cluster, Endpoint endpoint, long startNanos, boolean probe) {
+  Lease(
+      Cluster cluster,
+      Endpoint endpoint,
+      long startNanos,
+      boolean probe,
+      CallListener callListener) {
     this.cluster = cluster;
     this.endpoint = endpoint;
     this.startNanos = startNanos;
     this.probe = probe;
+    this.callListener = callListener;
+  }
+
+  /** The cluster that granted this lease. */
+  Cluster cluster() {
+    return cluster;
+  }
+
+  /** Whether this call is one of a half-open breaker's probes. */
+  boolean isProbe() {
+    return probe;
+  }
+
+  /** The call listeners the cluster had when this lease was acquired. */
+  CallListener callListener() {
+    return callListener;
   }
 
   /** The endpoint this call goes to. */
@@ -101,7 +123,7 @@ public final class Lease implements AutoCloseable {
   @Override
   public void close() {
     if (outcome == null && OUTCOME.compareAndSet(this, null, Outcome.CANCELLED)) {
-      cluster.finish(endpoint, Outcome.CANCELLED, 0, 0, probe);
+      cluster.finish(this, Outcome.CANCELLED, 0, 0);
     }
   }
 
@@ -114,7 +136,7 @@ public final class Lease implements AutoCloseable {
       throw new IllegalStateException(
           "lease on " + endpoint.address() + " was already finished as " + previous);
     }
-    cluster.finish(endpoint, outcome, latencyNanos, nowNanos, probe);
+    cluster.finish(this, outcome, latencyNanos, nowNanos);
   }
 
   @Override

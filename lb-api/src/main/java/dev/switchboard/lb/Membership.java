@@ -96,6 +96,18 @@ final class Membership implements MembershipListener {
         });
   }
 
+  @Override
+  public void onConfirmed() {
+    state.serial.execute(
+        () -> {
+          // Only a trusted view is refreshed: confirming an update the cluster refused (an empty
+          // list, a mass removal on hold) does not make the members it keeps any fresher.
+          if (initialized && state.registryProblem() == null && !state.isClosed()) {
+            state.registryUpdated();
+          }
+        });
+  }
+
   private void offer(List<ServiceInstance> snapshot) {
     pending = snapshot;
     long debounce = state.config.updateDebounceNanos();
@@ -208,6 +220,7 @@ final class Membership implements MembershipListener {
           toRemove.size());
     }
     initialized = true;
+    state.registryUpdated();
     state.setRegistryProblem(problem);
     state.rebuild();
     state.firstAnswerArrived();

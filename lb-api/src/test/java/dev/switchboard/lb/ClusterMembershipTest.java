@@ -146,6 +146,41 @@ class ClusterMembershipTest {
   }
 
   @Test
+  void registryAge_growsWithTheClock_resetsOnAppliedUpdatesAndConfirmations_notOnRefusedOnes() {
+    AtomicReference<MembershipListener> listener = new AtomicReference<>();
+    try (Cluster cluster = f.builder().registry(capturingRegistry(listener)).build()) {
+      // Before a first update, the age counts from the cluster's creation.
+      f.clock.advance(Duration.ofSeconds(3));
+      assertThat(cluster.snapshot().registryAge()).isEqualTo(Duration.ofSeconds(3));
+      listener.get().onConfirmed(); // nothing delivered yet, so nothing to confirm
+      assertThat(cluster.snapshot().registryAge()).isEqualTo(Duration.ofSeconds(3));
+
+      listener.get().onMembers(List.of(instance(1), instance(2)));
+      assertThat(cluster.snapshot().registryAge()).isZero();
+      f.clock.advance(Duration.ofSeconds(10));
+      assertThat(cluster.snapshot().registryAge()).isEqualTo(Duration.ofSeconds(10));
+
+      listener.get().onConfirmed(); // a poll that found no change
+      assertThat(cluster.snapshot().registryAge()).isZero();
+
+      // A refused update (keep-last-known) leaves the kept members as old as they were, and so
+      // does confirming it or an error.
+      f.clock.advance(Duration.ofSeconds(5));
+      listener.get().onMembers(List.of());
+      listener.get().onConfirmed();
+      listener.get().onError(new IllegalStateException("session expired"));
+      f.clock.advance(Duration.ofSeconds(5));
+      ClusterSnapshot degraded = cluster.snapshot();
+      assertThat(degraded.registryDegraded()).isTrue();
+      assertThat(degraded.registryAge()).isEqualTo(Duration.ofSeconds(10));
+
+      listener.get().onMembers(List.of(instance(1), instance(2)));
+      assertThat(cluster.snapshot().registryDegraded()).isFalse();
+      assertThat(cluster.snapshot().registryAge()).isZero();
+    }
+  }
+
+  @Test
   void massRemoval_healthyMembersHeldUntilConfirmed() {
     f.addMembers(9001, 4);
     try (Cluster cluster = f.builder().build()) {

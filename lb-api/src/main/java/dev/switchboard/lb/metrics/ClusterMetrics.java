@@ -1,21 +1,28 @@
 package dev.switchboard.lb.metrics;
 
+import dev.switchboard.lb.CallListener;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ClusterListener;
 import dev.switchboard.lb.ClusterSnapshot;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.EndpointSnapshot;
+import dev.switchboard.lb.Lease;
+import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.ServiceInstance;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 import org.jspecify.annotations.Nullable;
 
@@ -23,18 +30,39 @@ import org.jspecify.annotations.Nullable;
  * Publishes a {@link Cluster}'s state to a Micrometer {@link MeterRegistry}.
  *
  * <p>Per cluster (tag {@code service}): gauges {@value #ENDPOINTS}, {@value #ELIGIBLE}, {@value
- * #PANIC} (0/1) and {@value #REGISTRY_DEGRADED} (0/1). Per endpoint (tags {@code service}, {@code
- * endpoint} = {@code host:port}, {@code zone}, {@code "none"} when unknown): gauges {@value
- * #IN_FLIGHT}, {@value #EWMA} (milliseconds), {@value #BREAKER_STATE} (Resilience4j's {@code
- * CircuitBreaker.State.getOrder()}: 0 closed, 1 open, 2 half-open, 3 disabled, 4 forced open, 5
- * metrics only), {@value #EJECTED} (0/1) and {@value #WEIGHT}; function counters {@value #CALLS}
- * and {@value #FAILURES}.
+ * #PANIC} (0/1), {@value #REGISTRY_DEGRADED} (0/1) and {@value #REGISTRY_STALENESS} (seconds since
+ * the cluster last applied a member list from the registry, see {@link
+ * ClusterSnapshot#registryAge()}).
+ *
+ * <p>Per endpoint (tags {@code service}, {@code endpoint} = {@code host:port}, {@code zone}, {@code
+ * "none"} when unknown):
+ *
+ * <ul>
+ *   <li>timer {@value #CALLS} with one more tag, {@code outcome} (each {@link Outcome} by name:
+ *       {@code SUCCESS}, {@code CONNECT_FAILURE}, {@code TIMEOUT}, {@code TRANSPORT_FAILURE},
+ *       {@code OVERLOADED}, {@code APPLICATION_ERROR}, {@code CANCELLED}): every call finished
+ *       since binding, with the latency its lease recorded (for {@code CANCELLED}, the time the
+ *       lease was held). Its count gives calls and failures by outcome, its total and max the
+ *       latency; percentiles and histograms are the registry's to configure ({@code MeterFilter}).
+ *       All seven are registered when the endpoint joins, so a rate of failures starts from zero;
+ *   <li>function counter {@value #FAILURES}: endpoint failures ({@link Outcome#isEndpointFailure})
+ *       as the endpoint counts them since it joined, calls finished before binding included;
+ *   <li>counter {@value #EJECTIONS}: ejections by outlier detection since binding;
+ *   <li>gauges {@value #IN_FLIGHT}, {@value #EWMA} (milliseconds), {@value #BREAKER_STATE}
+ *       (Resilience4j's {@code CircuitBreaker.State.getOrder()}: 0 closed, 1 open, 2 half-open, 3
+ *       disabled, 4 forced open, 5 metrics only), {@value #EJECTED} (0/1) and {@value #WEIGHT}.
+ * </ul>
  *
  * <p>Endpoint meters follow membership through a {@link ClusterListener} added with {@link
  * Cluster#addListener}: registered when an endpoint joins, removed when it has left and finished
- * its last call. Breaker state, ejection and effective weight come from a {@link
- * Cluster#snapshot()} shared by all gauges read within {@value #SNAPSHOT_TTL_MILLIS} ms; the other
- * values are read live.
+ * its last call. The same listener is the cluster's {@link CallListener}: a finished call costs a
+ * map lookup and a {@link Timer#record}; leases acquired before binding are not timed. Breaker
+ * state, ejection, effective weight and the cluster gauges come from a {@link Cluster#snapshot()}
+ * shared by all gauges read within {@value #SNAPSHOT_TTL_MILLIS} ms; the other values are read
+ * live.
+ *
+ * <p>Micrometer is an optional dependency of lb-api: only this package needs it, and the rest of
+ * lb-api loads and runs without it.
  *
  * <p>Thread-safe.
  */
@@ -43,6 +71,7 @@ public final class ClusterMetrics implements AutoCloseable {
   public static final String ELIGIBLE = "switchboard.cluster.endpoints.eligible";
   public static final String PANIC = "switchboard.cluster.panic";
   public static final String REGISTRY_DEGRADED = "switchboard.cluster.registry.degraded";
+  public static final String REGISTRY_STALENESS = "switchboard.cluster.registry.staleness";
   public static final String IN_FLIGHT = "switchboard.endpoint.in.flight";
   public static final String EWMA = "switchboard.endpoint.latency.ewma";
   public static final String BREAKER_STATE = "switchboard.endpoint.breaker.state";
@@ -50,6 +79,9 @@ public final class ClusterMetrics implements AutoCloseable {
   public static final String WEIGHT = "switchboard.endpoint.weight.effective";
   public static final String CALLS = "switchboard.endpoint.calls";
   public static final String FAILURES = "switchboard.endpoint.failures";
+  public static final String EJECTIONS = "switchboard.endpoint.ejections";
+
+  private static final Outcome[] OUTCOMES = Outcome.values();
 
   /** How long one snapshot serves the gauges that need it, so a scrape takes about one. */
   static final long SNAPSHOT_TTL_MILLIS = 100;
@@ -58,16 +90,19 @@ public final class ClusterMetrics implements AutoCloseable {
   private final MeterRegistry registry;
   private final Tags clusterTags;
   private final List<Meter> clusterMeters = new ArrayList<>();
-  private final ClusterListener listener;
+  private final Listener listener;
 
   // Guarded by this.
   private final Map<String, Bound> endpoints = new HashMap<>();
   private boolean closed;
 
+  // The calls timers of every bound endpoint, by outcome ordinal, for lock-free lookups per call.
+  private final Map<Endpoint, Timer[]> callTimers = new ConcurrentHashMap<>();
+
   // Snapshot cache; racy refreshes only cost an extra snapshot.
   private volatile @Nullable Cached cached;
 
-  private record Bound(Endpoint endpoint, List<Meter> meters) {}
+  private record Bound(Endpoint endpoint, List<Meter> meters, Counter ejections) {}
 
   private record Cached(
       long takenNanos, ClusterSnapshot snapshot, Map<String, EndpointSnapshot> byAddress) {}
@@ -76,18 +111,38 @@ public final class ClusterMetrics implements AutoCloseable {
     this.cluster = cluster;
     this.registry = registry;
     this.clusterTags = Tags.of("service", cluster.service());
-    this.listener =
-        new ClusterListener() {
-          @Override
-          public void endpointAdded(Endpoint endpoint) {
-            add(endpoint);
-          }
+    this.listener = new Listener();
+  }
 
-          @Override
-          public void endpointRemoved(Endpoint endpoint) {
-            remove(endpoint);
-          }
-        };
+  /** Follows membership and ejections (serial executor) and times calls (caller threads). */
+  private final class Listener implements ClusterListener, CallListener {
+    @Override
+    public void endpointAdded(Endpoint endpoint) {
+      add(endpoint);
+    }
+
+    @Override
+    public void endpointRemoved(Endpoint endpoint) {
+      remove(endpoint);
+    }
+
+    @Override
+    public void endpointEjected(Endpoint endpoint, long ejectionNanos) {
+      ejected(endpoint);
+    }
+
+    @Override
+    public void callFinished(Lease lease, Outcome outcome, long latencyNanos) {
+      Timer[] timers = callTimers.get(lease.endpoint());
+      if (timers != null) {
+        timers[outcome.ordinal()].record(latencyNanos, TimeUnit.NANOSECONDS);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return ClusterMetrics.this.toString();
+    }
   }
 
   /**
@@ -113,6 +168,12 @@ public final class ClusterMetrics implements AutoCloseable {
         REGISTRY_DEGRADED,
         "1 while the registry is not trusted (last known members shown)",
         m -> m.snapshot().registryDegraded() ? 1 : 0);
+    clusterMeters.add(
+        Gauge.builder(REGISTRY_STALENESS, this, m -> m.snapshot().registryAge().toNanos() / 1e9)
+            .description("time since the cluster last applied or confirmed the registry's members")
+            .baseUnit("seconds")
+            .tags(clusterTags)
+            .register(registry));
   }
 
   private void clusterGauge(String name, String description, ToDoubleFunction<ClusterMetrics> f) {
@@ -129,9 +190,9 @@ public final class ClusterMetrics implements AutoCloseable {
       Bound previous = endpoints.remove(address);
       if (previous != null) {
         // A new member took over the address while the old one drains: the tags are the new one's.
-        previous.meters.forEach(registry::remove);
+        unbind(previous);
       }
-      endpoints.put(address, new Bound(e, endpointMeters(e)));
+      endpoints.put(address, endpointMeters(e));
     }
   }
 
@@ -140,18 +201,50 @@ public final class ClusterMetrics implements AutoCloseable {
       Bound bound = endpoints.get(e.address());
       if (bound != null && bound.endpoint == e) {
         endpoints.remove(e.address());
-        bound.meters.forEach(registry::remove);
+        unbind(bound);
       }
     }
   }
 
-  private List<Meter> endpointMeters(Endpoint e) {
+  private void ejected(Endpoint e) {
+    synchronized (this) {
+      Bound bound = endpoints.get(e.address());
+      if (bound != null && bound.endpoint == e) {
+        bound.ejections.increment();
+      }
+    }
+  }
+
+  /** Holds this. */
+  private void unbind(Bound bound) {
+    callTimers.remove(bound.endpoint);
+    bound.meters.forEach(registry::remove);
+  }
+
+  /** Registers {@code e}'s meters. Holds this. */
+  private Bound endpointMeters(Endpoint e) {
     ServiceInstance instance = e.instance();
     Tags tags =
         clusterTags.and(
             "endpoint", e.address(), "zone", instance.zone().isEmpty() ? "none" : instance.zone());
     String address = e.address();
-    List<Meter> meters = new ArrayList<>(7);
+    List<Meter> meters = new ArrayList<>(8 + OUTCOMES.length);
+    Timer[] timers = new Timer[OUTCOMES.length];
+    for (Outcome outcome : OUTCOMES) {
+      timers[outcome.ordinal()] =
+          Timer.builder(CALLS)
+              .description("calls finished, by outcome, with the latency the lease recorded")
+              .tags(tags)
+              .tag("outcome", outcome.name())
+              .register(registry);
+      meters.add(timers[outcome.ordinal()]);
+    }
+    Counter ejections =
+        Counter.builder(EJECTIONS)
+            .description("ejections by outlier detection")
+            .tags(tags)
+            .register(registry);
+    meters.add(ejections);
     meters.add(
         Gauge.builder(IN_FLIGHT, e, Endpoint::inFlight)
             .description("calls started and not finished")
@@ -179,16 +272,12 @@ public final class ClusterMetrics implements AutoCloseable {
             .tags(tags)
             .register(registry));
     meters.add(
-        FunctionCounter.builder(CALLS, e, Endpoint::calls)
-            .description("calls finished")
-            .tags(tags)
-            .register(registry));
-    meters.add(
         FunctionCounter.builder(FAILURES, e, Endpoint::failures)
-            .description("calls that ended in an endpoint failure")
+            .description("calls that ended in an endpoint failure, since the endpoint joined")
             .tags(tags)
             .register(registry));
-    return meters;
+    callTimers.put(e, timers);
+    return new Bound(e, meters, ejections);
   }
 
   private enum Field {
@@ -242,7 +331,7 @@ public final class ClusterMetrics implements AutoCloseable {
       }
       closed = true;
       for (Bound b : endpoints.values()) {
-        b.meters.forEach(registry::remove);
+        unbind(b);
       }
       endpoints.clear();
     }

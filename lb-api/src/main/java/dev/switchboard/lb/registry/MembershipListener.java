@@ -21,4 +21,11 @@ public interface MembershipListener {
    * listener keeps what it knew; a later {@link #onMembers} ends the degraded state.
    */
   default void onError(Throwable error) {}
+
+  /**
+   * The registry checked and the members are still those it last delivered (a poll that found no
+   * change). Optional: a registry that calls it lets the cluster report how fresh its view is
+   * ({@code ClusterSnapshot.registryAge()}) without re-sending an unchanged list.
+   */
+  default void onConfirmed() {}
 }

@@ -60,13 +60,19 @@ class ActiveHealthCheckTest {
 
   @Test
   void tcpConnect_listeningPortHealthy_closedPortNot() throws IOException {
-    int port;
     try (Listener l = new Listener(0)) {
-      port = l.port();
-      assertThat(HealthCheck.tcpConnect().isHealthy(instance(port), Duration.ofSeconds(1)))
+      assertThat(HealthCheck.tcpConnect().isHealthy(instance(l.port()), Duration.ofSeconds(1)))
           .isTrue();
     }
-    assertThat(HealthCheck.tcpConnect().isHealthy(instance(port), Duration.ofSeconds(1))).isFalse();
+    // A port held by a bound socket that does not listen: refused, and no other process can take
+    // it meanwhile (a just-closed listener's port can be reused by a parallel build).
+    try (java.net.Socket held = new java.net.Socket()) {
+      held.bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+      assertThat(
+              HealthCheck.tcpConnect()
+                  .isHealthy(instance(held.getLocalPort()), Duration.ofSeconds(1)))
+          .isFalse();
+    }
   }
 
   @Test

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Micrometer is optional: with it removed from the class path, every lb-api class outside the
- * metrics package loads and initializes, and a cluster runs and renders its status.
+ * metrics package loads and initializes, and a cluster (with a decision trace, so the per-call hook
+ * runs) serves a call and renders its status.
  */
 class MicrometerOptionalTest {
 
@@ -29,7 +30,11 @@ class MicrometerOptionalTest {
       var registry =
           dev.switchboard.lb.registry.StaticRegistry.of(
               dev.switchboard.lb.ServiceInstance.builder("echo", "127.0.0.1", 9001).build());
-      try (var cluster = dev.switchboard.lb.Cluster.builder("echo").registry(registry).build();
+      try (var cluster =
+              dev.switchboard.lb.Cluster.builder("echo")
+                  .registry(registry)
+                  .listener(dev.switchboard.lb.DecisionTrace.builder().samplePicks(1).build())
+                  .build();
           var lease = cluster.acquire()) {
         lease.complete(dev.switchboard.lb.Outcome.SUCCESS);
         return ClusterStatus.of(cluster).json();
