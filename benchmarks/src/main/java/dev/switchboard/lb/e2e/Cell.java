@@ -1,0 +1,170 @@
+package dev.switchboard.lb.e2e;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.OptionalDouble;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Runs one (scenario, mode) cell: fresh servers, a fresh HAProxy or Switchboard client, a warm-up,
+ * then the measured window with the scenario's event, then everything stopped. Not thread-safe.
+ */
+final class Cell {
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+
+  private final E2eOptions options;
+  private final String zookeeper;
+  private final @Nullable Path haproxyExecutable;
+
+  Cell(E2eOptions options, String zookeeper, @Nullable Path haproxyExecutable) {
+    this.options = options;
+    this.zookeeper = zookeeper;
+    this.haproxyExecutable = haproxyExecutable;
+  }
+
+  /** Runs the cell; {@code index} keeps its ZooKeeper path apart from other cells'. */
+  Row run(Scenario scenario, Mode mode, int index) throws IOException, InterruptedException {
+    String basePath = "/switchboard-e2e/cell-" + index;
+    try (Fleet fleet = Fleet.start(options.servers(), zookeeper, basePath)) {
+      HaProxy haproxy = null;
+      LoadTarget target = null;
+      try {
+        if (mode == Mode.HAPROXY) {
+          haproxy = HaProxy.start(requireHaproxy(), fleet.addresses());
+          target = SocketTarget.through(haproxy);
+        } else if (mode == Mode.DIRECT) {
+          target = SocketTarget.direct(fleet.port(0));
+        } else {
+          SwitchboardTarget sb =
+              new SwitchboardTarget(
+                  zookeeper, basePath, mode.policy, fleet.addresses(), options.callers());
+          sb.awaitAll(READY_TIMEOUT);
+          target = sb;
+        }
+        if (scenario == Scenario.SLOW) {
+          fleet.slow(Scenario.VICTIM, Scenario.SLOW_MILLIS);
+        } else if (scenario == Scenario.CPU_BURN) {
+          fleet.burn(Scenario.VICTIM);
+        }
+        return measure(scenario, mode, fleet, target);
+      } finally {
+        if (target != null) {
+          target.close();
+        }
+        if (haproxy != null) {
+          haproxy.close();
+        }
+      }
+    }
+  }
+
+  private Path requireHaproxy() {
+    if (haproxyExecutable == null) {
+      throw new IllegalStateException("HAProxy is not installed");
+    }
+    return haproxyExecutable;
+  }
+
+  private Row measure(Scenario scenario, Mode mode, Fleet fleet, LoadTarget target)
+      throws IOException, InterruptedException {
+    String payload = "x".repeat(options.payload());
+    long[] servedBefore = new long[fleet.size()];
+    long[] servedAfter = new long[fleet.size()];
+    ClosedLoop.Measurement m;
+    OptionalDouble deadMillis = OptionalDouble.empty();
+    String note;
+    try (ClosedLoop loop = ClosedLoop.start(target, options.callers(), payload)) {
+      park(options.warmUp());
+      if (scenario.reportsShare()) {
+        fleet.served(servedBefore);
+      }
+      loop.beginMeasurement();
+      long start = System.nanoTime();
+      switch (scenario) {
+        case KILL -> deadMillis = OptionalDouble.of(killHalfWay(mode, fleet, target, loop));
+        case ROLLING_RESTART -> rollingRestart(fleet, target, start);
+        default -> park(options.duration());
+      }
+      m = loop.endMeasurement();
+      note = loop.firstError();
+      if (scenario.reportsShare()) {
+        fleet.served(servedAfter);
+      }
+    }
+    OptionalDouble share = OptionalDouble.empty();
+    if (scenario.reportsShare()) {
+      long total = 0;
+      for (int i = 0; i < fleet.size(); i++) {
+        total += servedAfter[i] - servedBefore[i];
+      }
+      long victim = servedAfter[Scenario.VICTIM] - servedBefore[Scenario.VICTIM];
+      share = OptionalDouble.of(total == 0 ? 0 : 100.0 * victim / total);
+    }
+    Histogram h = m.latencyNanos();
+    return new Row(
+        scenario,
+        mode,
+        true,
+        m.succeeded(),
+        m.callsPerSecond(),
+        micros(h, 50),
+        micros(h, 99),
+        micros(h, 99.9),
+        m.failed(),
+        deadMillis,
+        share,
+        note);
+  }
+
+  private static double micros(Histogram h, double percentile) {
+    return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1e3;
+  }
+
+  /**
+   * Kills the victim half way through the window and watches how long it still gets attempts;
+   * returns that time in milliseconds.
+   */
+  private double killHalfWay(Mode mode, Fleet fleet, LoadTarget target, ClosedLoop loop)
+      throws InterruptedException {
+    Duration half = options.duration().dividedBy(2);
+    park(half);
+    // HAProxy's statistics come over a socket: poll it less often than Switchboard's counters.
+    LastRoutedWatch watch =
+        LastRoutedWatch.start(target, Scenario.VICTIM, mode == Mode.HAPROXY ? 10 : 1);
+    fleet.kill(Scenario.VICTIM);
+    park(options.duration().minus(half));
+    watch.close();
+    if (mode == Mode.HAPROXY) {
+      // A call that failed was on a connection HAProxy had given to the dead server.
+      watch.noteAttempt(loop.lastFailureNanos());
+    }
+    return watch.millisToLastAttempt();
+  }
+
+  /**
+   * After a fifth of the window, restarts each server in turn through its drain path, waiting until
+   * the mode sends it calls again before the next; the window lasts at least the cell's duration
+   * and ends no sooner than a second after the last restart.
+   */
+  private void rollingRestart(Fleet fleet, LoadTarget target, long start)
+      throws IOException, InterruptedException {
+    park(options.duration().dividedBy(5));
+    for (int i = 0; i < fleet.size(); i++) {
+      fleet.restart(i);
+      target.awaitServing(i, READY_TIMEOUT);
+    }
+    long end = Math.max(start + options.duration().toNanos(), System.nanoTime() + 1_000_000_000L);
+    park(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
+  }
+
+  private static void park(Duration d) {
+    long deadline = System.nanoTime() + d.toNanos();
+    for (long left = d.toNanos(); left > 0; left = deadline - System.nanoTime()) {
+      LockSupport.parkNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));
+    }
+  }
+}
