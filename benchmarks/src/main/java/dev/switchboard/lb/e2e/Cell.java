@@ -26,8 +26,30 @@ final class Cell {
     this.haproxyExecutable = haproxyExecutable;
   }
 
+  /**
+   * What one run of a cell saw.
+   *
+   * @param latencyNanos latencies of the successful calls in the measured window
+   * @param succeeded successful calls
+   * @param failed failed calls
+   * @param elapsedNanos the measured window
+   * @param deadServerMillis kill scenario: from the kill to the last attempt on the dead server
+   * @param victimServed slow and CPU scenarios: calls the victim server served in the window
+   * @param allServed slow and CPU scenarios: calls every server served in the window
+   * @param firstError the first failure, or empty
+   */
+  record Result(
+      Histogram latencyNanos,
+      long succeeded,
+      long failed,
+      long elapsedNanos,
+      OptionalDouble deadServerMillis,
+      long victimServed,
+      long allServed,
+      String firstError) {}
+
   /** Runs the cell; {@code index} keeps its ZooKeeper path apart from other cells'. */
-  Row run(Scenario scenario, Mode mode, int index) throws IOException, InterruptedException {
+  Result run(Scenario scenario, Mode mode, int index) throws IOException, InterruptedException {
     String basePath = "/switchboard-e2e/cell-" + index;
     try (Fleet fleet = Fleet.start(options.servers(), zookeeper, basePath)) {
       HaProxy haproxy = null;
@@ -69,7 +91,7 @@ final class Cell {
     return haproxyExecutable;
   }
 
-  private Row measure(Scenario scenario, Mode mode, Fleet fleet, LoadTarget target)
+  private Result measure(Scenario scenario, Mode mode, Fleet fleet, LoadTarget target)
       throws IOException, InterruptedException {
     String payload = "x".repeat(options.payload());
     long[] servedBefore = new long[fleet.size()];
@@ -87,7 +109,7 @@ final class Cell {
       switch (scenario) {
         case KILL -> deadMillis = OptionalDouble.of(killHalfWay(mode, fleet, target, loop));
         case ROLLING_RESTART -> rollingRestart(fleet, target, start);
-        default -> park(options.duration());
+        default -> park(options.roundDuration());
       }
       m = loop.endMeasurement();
       note = loop.firstError();
@@ -95,33 +117,20 @@ final class Cell {
         fleet.served(servedAfter);
       }
     }
-    OptionalDouble share = OptionalDouble.empty();
-    if (scenario.reportsShare()) {
-      long total = 0;
-      for (int i = 0; i < fleet.size(); i++) {
-        total += servedAfter[i] - servedBefore[i];
-      }
-      long victim = servedAfter[Scenario.VICTIM] - servedBefore[Scenario.VICTIM];
-      share = OptionalDouble.of(total == 0 ? 0 : 100.0 * victim / total);
+    long all = 0;
+    for (int i = 0; i < fleet.size(); i++) {
+      all += servedAfter[i] - servedBefore[i];
     }
-    Histogram h = m.latencyNanos();
-    return new Row(
-        scenario,
-        mode,
-        true,
+    long victim = servedAfter[Scenario.VICTIM] - servedBefore[Scenario.VICTIM];
+    return new Result(
+        m.latencyNanos(),
         m.succeeded(),
-        m.callsPerSecond(),
-        micros(h, 50),
-        micros(h, 99),
-        micros(h, 99.9),
         m.failed(),
+        m.elapsedNanos(),
         deadMillis,
-        share,
+        victim,
+        all,
         note);
-  }
-
-  private static double micros(Histogram h, double percentile) {
-    return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1e3;
   }
 
   /**
@@ -130,13 +139,13 @@ final class Cell {
    */
   private double killHalfWay(Mode mode, Fleet fleet, LoadTarget target, ClosedLoop loop)
       throws InterruptedException {
-    Duration half = options.duration().dividedBy(2);
+    Duration half = options.roundDuration().dividedBy(2);
     park(half);
     // HAProxy's statistics come over a socket: poll it less often than Switchboard's counters.
     LastRoutedWatch watch =
         LastRoutedWatch.start(target, Scenario.VICTIM, mode == Mode.HAPROXY ? 10 : 1);
     fleet.kill(Scenario.VICTIM);
-    park(options.duration().minus(half));
+    park(options.roundDuration().minus(half));
     watch.close();
     if (mode == Mode.HAPROXY) {
       // A call that failed was on a connection HAProxy had given to the dead server.
@@ -152,12 +161,13 @@ final class Cell {
    */
   private void rollingRestart(Fleet fleet, LoadTarget target, long start)
       throws IOException, InterruptedException {
-    park(options.duration().dividedBy(5));
+    park(options.roundDuration().dividedBy(5));
     for (int i = 0; i < fleet.size(); i++) {
       fleet.restart(i);
       target.awaitServing(i, READY_TIMEOUT);
     }
-    long end = Math.max(start + options.duration().toNanos(), System.nanoTime() + 1_000_000_000L);
+    long end =
+        Math.max(start + options.roundDuration().toNanos(), System.nanoTime() + 1_000_000_000L);
     park(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
   }
 

@@ -16,6 +16,8 @@ import java.util.Optional;
  * @param duration the measured part of each cell
  * @param warmUp the unmeasured start of each cell
  * @param payload bytes per echo request
+ * @param rounds how many times each scenario's modes run in turn (each for {@code duration /
+ *     rounds}), so that a noisy moment of the machine does not fall on one mode only
  * @param scenarios the scenarios to run, in order
  * @param markdown where to write the table as markdown, if anywhere
  */
@@ -26,6 +28,7 @@ record E2eOptions(
     Duration duration,
     Duration warmUp,
     int payload,
+    int rounds,
     List<Scenario> scenarios,
     Optional<Path> markdown) {
 
@@ -38,6 +41,8 @@ record E2eOptions(
         --duration D        measured time per cell, e.g. 10s, 1500ms (default 10s; quick 3s)
         --warmup D          unmeasured warm-up per cell (default 3s; quick 1s)
         --payload N         bytes per echo request (default 64)
+        --rounds N          run each scenario's modes N times in turn, duration/N each, and
+                            merge (default 2; quick 1)
         --scenarios LIST    comma-separated: steady,kill,slow,cpu,rolling (default all; quick
                             steady,kill)
         --markdown FILE     also write the table and ratios to FILE as markdown
@@ -55,6 +60,7 @@ record E2eOptions(
     Duration duration = null;
     Duration warmUp = null;
     int payload = 64;
+    Integer rounds = null;
     List<Scenario> scenarios = null;
     Path markdown = null;
     for (int i = 0; i < args.length; i++) {
@@ -67,6 +73,7 @@ record E2eOptions(
         case "--duration" -> duration = duration(flag, value(args, ++i, flag));
         case "--warmup" -> warmUp = duration(flag, value(args, ++i, flag));
         case "--payload" -> payload = count(flag, value(args, ++i, flag), 1, 1 << 20);
+        case "--rounds" -> rounds = count(flag, value(args, ++i, flag), 1, 20);
         case "--scenarios" -> scenarios = scenarios(value(args, ++i, flag));
         case "--markdown" -> markdown = Path.of(value(args, ++i, flag));
         default -> throw new IllegalArgumentException("unknown option '" + flag + "'");
@@ -78,6 +85,9 @@ record E2eOptions(
     if (warmUp == null) {
       warmUp = quick ? Duration.ofSeconds(1) : Duration.ofSeconds(3);
     }
+    if (rounds == null) {
+      rounds = quick ? 1 : 2;
+    }
     if (scenarios == null) {
       scenarios = quick ? List.of(Scenario.STEADY, Scenario.KILL) : List.of(Scenario.values());
     }
@@ -88,8 +98,14 @@ record E2eOptions(
         duration,
         warmUp,
         payload,
+        rounds,
         scenarios,
         Optional.ofNullable(markdown));
+  }
+
+  /** The measured time of one round of a cell. */
+  Duration roundDuration() {
+    return duration.dividedBy(rounds);
   }
 
   private static String value(String[] args, int i, String flag) {

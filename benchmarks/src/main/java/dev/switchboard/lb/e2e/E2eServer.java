@@ -115,6 +115,24 @@ public final class E2eServer {
     Thread commands = new Thread(E2eServer::readCommands, "e2e-server-commands");
     commands.start();
 
+    Running r;
+    try {
+      r = serve(port, zookeeper, basePath);
+    } catch (Throwable e) {
+      // The command thread would keep a failed server alive: end it here, saying why.
+      System.out.println("FAILED " + e);
+      e.printStackTrace(System.out);
+      System.out.flush();
+      Runtime.getRuntime().halt(1);
+      return;
+    }
+    running = r;
+    System.out.println("READY " + r.server.port());
+    System.out.flush();
+  }
+
+  private static Running serve(int port, String zookeeper, String basePath)
+      throws org.apache.thrift.TException {
     ZooKeeperRegistry registry =
         ZooKeeperRegistry.builder()
             .connectString(zookeeper)
@@ -123,23 +141,13 @@ public final class E2eServer {
             .connectionTimeout(Duration.ofSeconds(10))
             .build();
     Handler handler = new Handler();
-    ThriftServer server;
-    try {
-      server =
-          ThriftServer.builder(handler, new Echo.Processor<>(handler))
-              .registry(registry)
-              .port(port)
-              .drain(DRAIN_DELAY, Duration.ofSeconds(10))
-              .start();
-    } catch (RuntimeException | org.apache.thrift.TException e) {
-      System.out.println("FAILED " + e);
-      System.out.flush();
-      Runtime.getRuntime().halt(1);
-      return;
-    }
-    running = new Running(handler, server, registry);
-    System.out.println("READY " + server.port());
-    System.out.flush();
+    ThriftServer server =
+        ThriftServer.builder(handler, new Echo.Processor<>(handler))
+            .registry(registry)
+            .port(port)
+            .drain(DRAIN_DELAY, Duration.ofSeconds(10))
+            .start();
+    return new Running(handler, server, registry);
   }
 
   /** What the commands act on, once serving. */

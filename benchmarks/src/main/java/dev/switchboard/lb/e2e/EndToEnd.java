@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -93,36 +94,55 @@ public final class EndToEnd {
     }
     out.printf(
         Locale.ROOT,
-        "End-to-end: %d servers, %d callers, %d-byte payload, %s warm-up + %s per cell%n",
+        "End-to-end: %d servers, %d callers, %d-byte payload; per cell %s warm-up + %s measured,"
+            + " %d round(s)%n",
         options.servers(),
         options.callers(),
         options.payload(),
         human(options.warmUp()),
-        human(options.duration()));
+        human(options.roundDuration()),
+        options.rounds());
     List<Row> rows = new ArrayList<>();
     try (TestingServer zookeeper = startZooKeeper()) {
       Cell cell = new Cell(options, zookeeper.getConnectString(), haproxy.orElse(null));
       int index = 0;
+      if (!options.quick()) {
+        // This JVM's JIT compiles the client paths during the first cells; on a small, busy
+        // machine that takes longer than a warm-up, and would count against whichever mode runs
+        // first. One unrecorded cell per kind of client first.
+        out.println(
+            "  (JIT warm-up of this JVM: one unrecorded Switchboard cell and one direct cell)");
+        cell.run(Scenario.STEADY, Mode.PEAK_EWMA, ++index);
+        cell.run(Scenario.STEADY, Mode.DIRECT, ++index);
+      }
       for (Scenario scenario : options.scenarios()) {
+        Map<Mode, List<Cell.Result>> results = new EnumMap<>(Mode.class);
+        for (int round = 1; round <= options.rounds(); round++) {
+          for (Mode mode : runnable(scenario, haproxy.isPresent())) {
+            index++;
+            out.printf(
+                Locale.ROOT,
+                "  %-24s %-32s %s",
+                scenario.label,
+                mode.label,
+                options.rounds() == 1 ? "" : "round " + round + ": ");
+            out.flush();
+            Cell.Result r = cell.run(scenario, mode, index);
+            results.computeIfAbsent(mode, m -> new ArrayList<>()).add(r);
+            out.printf(
+                Locale.ROOT,
+                "%8.0f calls/s, %d failed%s%n",
+                r.succeeded() * 1e9 / r.elapsedNanos(),
+                r.failed(),
+                r.firstError().isEmpty() ? "" : " (first: " + r.firstError() + ")");
+          }
+        }
         for (Mode mode : scenario.modes) {
-          if (mode == Mode.HAPROXY && haproxy.isEmpty()) {
-            continue;
-          }
-          if (mode == Mode.DIRECT && scenario != Scenario.STEADY) {
+          if (results.containsKey(mode)) {
+            rows.add(Row.of(scenario, mode, results.get(mode)));
+          } else if (mode == Mode.DIRECT) {
             rows.add(Row.notApplicable(scenario, mode));
-            continue;
           }
-          index++;
-          out.printf(Locale.ROOT, "  %-24s %-32s ", scenario.label, mode.label);
-          out.flush();
-          Row row = cell.run(scenario, mode, index);
-          rows.add(row);
-          out.printf(
-              Locale.ROOT,
-              "%8.0f calls/s, %d failed%s%n",
-              row.callsPerSecond(),
-              row.failed(),
-              row.note().isEmpty() ? "" : " (first: " + row.note() + ")");
         }
       }
     }
@@ -140,6 +160,18 @@ public final class EndToEnd {
     return report;
   }
 
+  /** The modes of {@code scenario} that run: HAProxy if installed, direct in steady only. */
+  private static List<Mode> runnable(Scenario scenario, boolean haproxy) {
+    List<Mode> modes = new ArrayList<>();
+    for (Mode mode : scenario.modes) {
+      if ((mode != Mode.HAPROXY || haproxy)
+          && (mode != Mode.DIRECT || scenario == Scenario.STEADY)) {
+        modes.add(mode);
+      }
+    }
+    return modes;
+  }
+
   private static void writeMarkdown(
       E2eOptions options, Report report, String commandLine, Path file) throws IOException {
     StringBuilder md = new StringBuilder();
@@ -150,8 +182,8 @@ public final class EndToEnd {
     md.append(
         String.format(
             Locale.ROOT,
-            "%s; Java %s; %d CPUs; %d servers, %d callers, %d-byte payload, %s warm-up + %s"
-                + " per cell%s.%n%n",
+            "%s; Java %s; %d CPUs; %d servers, %d callers, %d-byte payload; per cell %s warm-up"
+                + " + %s measured, %d round(s), merged%s.%n%n",
             Instant.now().toString().substring(0, 16).replace('T', ' ') + " UTC",
             System.getProperty("java.version"),
             Runtime.getRuntime().availableProcessors(),
@@ -159,7 +191,8 @@ public final class EndToEnd {
             options.callers(),
             options.payload(),
             human(options.warmUp()),
-            human(options.duration()),
+            human(options.roundDuration()),
+            options.rounds(),
             report.haproxyFound() ? "" : "; " + NO_HAPROXY));
     md.append(report.markdownTable()).append('\n');
     for (String line : report.ratioLines()) {

@@ -1,6 +1,8 @@
 package dev.switchboard.lb.e2e;
 
+import java.util.List;
 import java.util.OptionalDouble;
+import org.HdrHistogram.Histogram;
 
 /**
  * One line of the table: a (scenario, mode) cell's measurement, or a cell that does not apply.
@@ -32,6 +34,52 @@ record Row(
     OptionalDouble deadServerMillis,
     OptionalDouble victimSharePercent,
     String note) {
+
+  /** The row of a cell run once or more ({@code results}, one per round), merged. */
+  static Row of(Scenario scenario, Mode mode, List<Cell.Result> results) {
+    Histogram latency = new Histogram(3);
+    long succeeded = 0;
+    long failed = 0;
+    long elapsed = 0;
+    long victim = 0;
+    long all = 0;
+    OptionalDouble dead = OptionalDouble.empty();
+    String note = "";
+    for (Cell.Result r : results) {
+      latency.add(r.latencyNanos());
+      succeeded += r.succeeded();
+      failed += r.failed();
+      elapsed += r.elapsedNanos();
+      victim += r.victimServed();
+      all += r.allServed();
+      if (r.deadServerMillis().isPresent()) {
+        double d = r.deadServerMillis().getAsDouble();
+        dead = OptionalDouble.of(Math.max(d, dead.orElse(d))); // the worst round
+      }
+      if (note.isEmpty()) {
+        note = r.firstError();
+      }
+    }
+    return new Row(
+        scenario,
+        mode,
+        true,
+        succeeded,
+        succeeded * 1e9 / Math.max(1, elapsed),
+        micros(latency, 50),
+        micros(latency, 99),
+        micros(latency, 99.9),
+        failed,
+        dead,
+        scenario.reportsShare()
+            ? OptionalDouble.of(all == 0 ? 0 : 100.0 * victim / all)
+            : OptionalDouble.empty(),
+        note);
+  }
+
+  private static double micros(Histogram h, double percentile) {
+    return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1e3;
+  }
 
   /** A cell that does not apply (the direct baseline outside the steady scenario). */
   static Row notApplicable(Scenario scenario, Mode mode) {
