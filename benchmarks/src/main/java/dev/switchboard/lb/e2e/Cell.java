@@ -98,6 +98,7 @@ final class Cell {
     long[] servedAfter = new long[fleet.size()];
     ClosedLoop.Measurement m;
     OptionalDouble deadMillis = OptionalDouble.empty();
+    String watchProblem = "";
     String note;
     try (ClosedLoop loop = ClosedLoop.start(target, options.callers(), payload)) {
       park(options.warmUp());
@@ -107,12 +108,19 @@ final class Cell {
       loop.beginMeasurement();
       long start = System.nanoTime();
       switch (scenario) {
-        case KILL -> deadMillis = OptionalDouble.of(killHalfWay(mode, fleet, target, loop));
+        case KILL -> {
+          LastRoutedWatch watch = killHalfWay(mode, fleet, target, loop);
+          deadMillis = OptionalDouble.of(watch.millisToLastAttempt());
+          watchProblem = watch.problem();
+        }
         case ROLLING_RESTART -> rollingRestart(fleet, target, start);
         default -> park(options.roundDuration());
       }
       m = loop.endMeasurement();
       note = loop.firstError();
+      if (!watchProblem.isEmpty()) {
+        note = (note.isEmpty() ? "" : note + "; ") + "dead-server watch failed: " + watchProblem;
+      }
       if (scenario.reportsShare()) {
         fleet.served(servedAfter);
       }
@@ -135,9 +143,9 @@ final class Cell {
 
   /**
    * Kills the victim half way through the window and watches how long it still gets attempts;
-   * returns that time in milliseconds.
+   * returns the (stopped) watch.
    */
-  private double killHalfWay(Mode mode, Fleet fleet, LoadTarget target, ClosedLoop loop)
+  private LastRoutedWatch killHalfWay(Mode mode, Fleet fleet, LoadTarget target, ClosedLoop loop)
       throws InterruptedException {
     Duration half = options.roundDuration().dividedBy(2);
     park(half);
@@ -151,7 +159,7 @@ final class Cell {
       // A call that failed was on a connection HAProxy had given to the dead server.
       watch.noteAttempt(loop.lastFailureNanos());
     }
-    return watch.millisToLastAttempt();
+    return watch;
   }
 
   /**

@@ -109,11 +109,6 @@ final class ClosedLoop implements AutoCloseable {
     return lastFailureNanos;
   }
 
-  /** Calls that succeeded so far, warm-up included. */
-  long succeededSoFar() {
-    return succeeded.sum();
-  }
-
   /** Stops the callers and waits for them. */
   @Override
   public void close() throws InterruptedException {

@@ -26,7 +26,8 @@ import java.util.concurrent.locks.LockSupport;
  * <ul>
  *   <li>{@code slow <ms>}: every echo sleeps {@code ms} milliseconds first (0 ends it);
  *   <li>{@code burn}: pins this process to the machine's last CPU (with {@code taskset}, if
- *       present) and starts two busy threads there: a server at 100% CPU;
+ *       present) and starts {@value #BURNERS} busy threads there: a server at 100% CPU, its own
+ *       threads getting a small share of that CPU;
  *   <li>{@code drain}: leaves through {@link ThriftServer#close()} (draining in the registry,
  *       deregistered, in-flight calls finished, stopped), prints {@code DRAINED <calls>}, exits;
  *   <li>end of input (the harness finished or died): exits at once.
@@ -40,6 +41,12 @@ public final class E2eServer {
 
   /** How long a draining server stays registered as draining before it deregisters. */
   static final Duration DRAIN_DELAY = Duration.ofMillis(500);
+
+  /**
+   * Busy threads of a burning server. Linux's scheduler favours a thread that wakes from I/O, so
+   * with only one or two the server barely slows; four leave its threads about a fifth of the CPU.
+   */
+  static final int BURNERS = 4;
 
   private static final List<Thread> burners = new ArrayList<>();
   private static volatile long sink;
@@ -202,7 +209,7 @@ public final class E2eServer {
     }
     int cpu = Runtime.getRuntime().availableProcessors() - 1;
     pinTo(cpu);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < BURNERS; i++) {
       Thread t = new Thread(E2eServer::spin, "e2e-burner-" + i);
       t.setDaemon(true);
       t.start();

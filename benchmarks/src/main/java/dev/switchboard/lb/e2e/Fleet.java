@@ -135,17 +135,6 @@ final class Fleet implements AutoCloseable {
     }
   }
 
-  /** Process ids of the servers running now. */
-  List<Long> pids() {
-    List<Long> pids = new ArrayList<>();
-    for (ServerJvm s : servers) {
-      if (s != null && s.isAlive()) {
-        pids.add(s.pid());
-      }
-    }
-    return pids;
-  }
-
   /** Stops every server and waits for each to exit. Idempotent. */
   @Override
   public void close() throws InterruptedException {

@@ -240,10 +240,6 @@ final class HaProxy implements AutoCloseable {
     }
   }
 
-  long pid() {
-    return process.pid();
-  }
-
   /** Stops HAProxy (SIGTERM, then SIGKILL) and deletes its directory. Idempotent. */
   @Override
   public void close() {

@@ -67,10 +67,6 @@ final class LastRoutedWatch implements AutoCloseable {
     }
   }
 
-  long killNanos() {
-    return killNanos;
-  }
-
   /** Milliseconds from the kill to the last attempt routed to the dead server. */
   double millisToLastAttempt() {
     return (lastChangeNanos - killNanos) / 1e6;

@@ -13,7 +13,7 @@ enum Scenario {
       "slow",
       "one server +20 ms",
       List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.LEAST_CONNECTIONS, Mode.ROUND_ROBIN, Mode.DIRECT)),
-  /** One server pinned to a CPU that two busy threads keep at 100%, from before the warm-up. */
+  /** One server pinned to a CPU that busy threads keep at 100%, from before the warm-up. */
   CPU_BURN(
       "cpu",
       "one server 100% CPU",

@@ -138,14 +138,6 @@ final class ServerJvm {
     process.destroyForcibly();
   }
 
-  boolean isAlive() {
-    return process.isAlive();
-  }
-
-  long pid() {
-    return process.pid();
-  }
-
   /** Closes the input: the server halts at once. Idempotent. */
   void closeInput() {
     try {
