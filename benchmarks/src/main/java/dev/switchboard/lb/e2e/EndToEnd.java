@@ -106,7 +106,11 @@ public final class EndToEnd {
     try (TestingServer zookeeper = startZooKeeper()) {
       Cell cell = new Cell(options, zookeeper.getConnectString(), haproxy.orElse(null));
       int index = 0;
-      if (!options.quick()) {
+      if (options.quick()) {
+        out.println(
+            "  (quick mode: a smoke test; the first Switchboard cell runs with this JVM's JIT"
+                + " cold, so use the full mode for numbers)");
+      } else {
         // This JVM's JIT compiles the client paths during the first cells; on a small, busy
         // machine that takes longer than a warm-up, and would count against whichever mode runs
         // first. One unrecorded cell per kind of client first.
