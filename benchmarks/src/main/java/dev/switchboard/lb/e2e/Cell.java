@@ -33,6 +33,9 @@ final class Cell {
    * @param succeeded successful calls
    * @param failed failed calls
    * @param elapsedNanos the measured window
+   * @param clientCpuNanos CPU time the harness JVM (the client side) used in the window
+   * @param serverCpuNanos CPU time the servers used in the window (steady, slow and CPU scenarios;
+   *     a server killed or restarted in the window makes it meaningless)
    * @param deadServerMillis kill scenario: from the kill to the last attempt on the dead server
    * @param victimServed slow and CPU scenarios: calls the victim server served in the window
    * @param allServed slow and CPU scenarios: calls every server served in the window
@@ -43,6 +46,8 @@ final class Cell {
       long succeeded,
       long failed,
       long elapsedNanos,
+      long clientCpuNanos,
+      long serverCpuNanos,
       OptionalDouble deadServerMillis,
       long victimServed,
       long allServed,
@@ -99,12 +104,14 @@ final class Cell {
     ClosedLoop.Measurement m;
     OptionalDouble deadMillis = OptionalDouble.empty();
     String watchProblem = "";
+    long serverCpu;
     String note;
     try (ClosedLoop loop = ClosedLoop.start(target, options.callers(), payload)) {
       park(options.warmUp());
       if (scenario.reportsShare()) {
         fleet.served(servedBefore);
       }
+      long serverCpuBefore = fleet.cpuNanos();
       loop.beginMeasurement();
       long start = System.nanoTime();
       switch (scenario) {
@@ -117,6 +124,7 @@ final class Cell {
         default -> park(options.roundDuration());
       }
       m = loop.endMeasurement();
+      serverCpu = fleet.cpuNanos() - serverCpuBefore;
       note = loop.firstError();
       if (!watchProblem.isEmpty()) {
         note = (note.isEmpty() ? "" : note + "; ") + "dead-server watch failed: " + watchProblem;
@@ -135,6 +143,8 @@ final class Cell {
         m.succeeded(),
         m.failed(),
         m.elapsedNanos(),
+        m.cpuNanos(),
+        serverCpu,
         deadMillis,
         victim,
         all,

@@ -1,5 +1,6 @@
 package dev.switchboard.lb.e2e;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +30,11 @@ final class ClosedLoop implements AutoCloseable {
   private long beginNanos;
   private long succeededAtBegin;
   private long failedAtBegin;
+  private long cpuAtBegin;
 
   /** What one measurement window saw. */
-  record Measurement(Histogram latencyNanos, long succeeded, long failed, long elapsedNanos) {
+  record Measurement(
+      Histogram latencyNanos, long succeeded, long failed, long elapsedNanos, long cpuNanos) {
     double callsPerSecond() {
       return succeeded * 1e9 / Math.max(1, elapsedNanos);
     }
@@ -82,6 +85,14 @@ final class ClosedLoop implements AutoCloseable {
     }
   }
 
+  /** CPU time this whole JVM has used (callers, client library, the embedded ZooKeeper), or -1. */
+  private static long processCpuNanos() {
+    return ManagementFactory.getOperatingSystemMXBean()
+            instanceof com.sun.management.OperatingSystemMXBean os
+        ? os.getProcessCpuTime()
+        : -1;
+  }
+
   /** Starts counting: what came before (the warm-up) is dropped. */
   void beginMeasurement() {
     latencies.getIntervalHistogram();
@@ -89,6 +100,7 @@ final class ClosedLoop implements AutoCloseable {
     failedAtBegin = failed.sum();
     firstError = "";
     beginNanos = System.nanoTime();
+    cpuAtBegin = processCpuNanos();
   }
 
   /** Stops counting; the callers go on until {@link #close}. */
@@ -96,7 +108,11 @@ final class ClosedLoop implements AutoCloseable {
     long elapsed = System.nanoTime() - beginNanos;
     Histogram h = latencies.getIntervalHistogram();
     return new Measurement(
-        h, succeeded.sum() - succeededAtBegin, failed.sum() - failedAtBegin, elapsed);
+        h,
+        succeeded.sum() - succeededAtBegin,
+        failed.sum() - failedAtBegin,
+        elapsed,
+        processCpuNanos() - cpuAtBegin);
   }
 
   /** The first failure seen since the measurement began, or empty. */

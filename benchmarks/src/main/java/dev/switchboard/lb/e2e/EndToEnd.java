@@ -135,9 +135,16 @@ public final class EndToEnd {
             results.computeIfAbsent(mode, m -> new ArrayList<>()).add(r);
             out.printf(
                 Locale.ROOT,
-                "%8.0f calls/s, %d failed%s%n",
+                "%8.0f calls/s, %d failed; CPU per call: client %.0f µs%s%s%n",
                 r.succeeded() * 1e9 / r.elapsedNanos(),
                 r.failed(),
+                r.clientCpuNanos() / 1e3 / Math.max(1, r.succeeded()),
+                scenario == Scenario.KILL || scenario == Scenario.ROLLING_RESTART
+                    ? ""
+                    : String.format(
+                        Locale.ROOT,
+                        ", servers %.0f µs",
+                        r.serverCpuNanos() / 1e3 / Math.max(1, r.succeeded())),
                 r.firstError().isEmpty() ? "" : " (first: " + r.firstError() + ")");
           }
         }

@@ -114,6 +114,15 @@ final class Fleet implements AutoCloseable {
     servers[i].awaitLine("READY", START_TIMEOUT);
   }
 
+  /** CPU time the servers running now have used so far (a killed or replaced one drops out). */
+  long cpuNanos() {
+    long sum = 0;
+    for (ServerJvm s : servers) {
+      sum += s.cpuNanos();
+    }
+    return sum;
+  }
+
   /**
    * Asks every server how many calls it served (Echo's {@code count}, over a connection of its own)
    * into {@code into}; a server that does not answer counts 0.

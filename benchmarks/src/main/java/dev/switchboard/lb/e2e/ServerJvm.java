@@ -133,6 +133,11 @@ final class ServerJvm {
     }
   }
 
+  /** CPU time the process has used so far, or 0 if the system does not tell (or it ended). */
+  long cpuNanos() {
+    return process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+  }
+
   /** SIGKILL on Linux: no drain, no deregistration; the ZooKeeper session expires later. */
   void kill() {
     process.destroyForcibly();
