@@ -35,10 +35,10 @@ record E2eOptions(
   static final String USAGE =
       """
       usage: java -cp benchmarks/target/benchmarks.jar dev.switchboard.lb.e2e.EndToEnd [options]
-        --quick             smoke test (<= 60 s): 3 s cells, 1 s warm-up, steady and kill only
+        --quick             smoke test (<= 60 s): 2 s cells, 1 s warm-up, steady and kill only
         --servers N         echo server processes per cell (default 3, at least 2)
         --callers N         closed-loop caller threads (default 16)
-        --duration D        measured time per cell, e.g. 10s, 1500ms (default 10s; quick 3s)
+        --duration D        measured time per cell, e.g. 10s, 1500ms (default 10s; quick 2s)
         --warmup D          unmeasured warm-up per cell (default 3s; quick 1s)
         --payload N         bytes per echo request (default 64)
         --rounds N          run each scenario's modes N times in turn, duration/N each, and
@@ -80,7 +80,7 @@ record E2eOptions(
       }
     }
     if (duration == null) {
-      duration = quick ? Duration.ofSeconds(3) : Duration.ofSeconds(10);
+      duration = quick ? Duration.ofSeconds(2) : Duration.ofSeconds(10);
     }
     if (warmUp == null) {
       warmUp = quick ? Duration.ofSeconds(1) : Duration.ofSeconds(3);

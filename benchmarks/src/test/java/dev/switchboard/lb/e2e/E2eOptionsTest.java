@@ -24,7 +24,7 @@ class E2eOptionsTest {
   @Test
   void parse_quick_shortCellsSteadyAndKill() {
     E2eOptions o = E2eOptions.parse("--quick");
-    assertThat(o.duration()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(o.duration()).isEqualTo(Duration.ofSeconds(2));
     assertThat(o.warmUp()).isEqualTo(Duration.ofSeconds(1));
     assertThat(o.scenarios()).containsExactly(Scenario.STEADY, Scenario.KILL);
   }
