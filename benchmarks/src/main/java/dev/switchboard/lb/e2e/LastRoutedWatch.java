@@ -1,0 +1,85 @@
+package dev.switchboard.lb.e2e;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * After a server is killed, polls a mode's count of attempts routed to it and remembers when that
+ * count last moved: the time from the kill until no more calls went to the dead server (within the
+ * polling period). Thread-safe.
+ */
+final class LastRoutedWatch implements AutoCloseable {
+  private final LoadTarget target;
+  private final int server;
+  private final long periodNanos;
+  private final Thread thread;
+  private volatile boolean stopped;
+  private volatile long killNanos;
+  private volatile long lastChangeNanos;
+  private volatile String problem = "";
+
+  private LastRoutedWatch(LoadTarget target, int server, long periodNanos) {
+    this.target = target;
+    this.server = server;
+    this.periodNanos = periodNanos;
+    this.thread = new Thread(this::watch, "e2e-last-routed-watch");
+    thread.setDaemon(true);
+  }
+
+  /**
+   * Call just before the kill: starts watching server {@code server} every {@code periodMillis},
+   * with the kill time taken now.
+   */
+  static LastRoutedWatch start(LoadTarget target, int server, long periodMillis) {
+    LastRoutedWatch w =
+        new LastRoutedWatch(target, server, TimeUnit.MILLISECONDS.toNanos(periodMillis));
+    w.killNanos = System.nanoTime();
+    w.lastChangeNanos = w.killNanos;
+    w.thread.start();
+    return w;
+  }
+
+  private void watch() {
+    try {
+      long last = target.attemptsTo(server);
+      while (!stopped) {
+        LockSupport.parkNanos(periodNanos);
+        long now = System.nanoTime();
+        long n = target.attemptsTo(server);
+        if (n != last) {
+          last = n;
+          lastChangeNanos = now;
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      problem = e.toString();
+    }
+  }
+
+  /**
+   * Moves the last-routed time to {@code nanos} if later (a failed call the mode saw, say); {@link
+   * Long#MIN_VALUE} means none.
+   */
+  void noteAttempt(long nanos) {
+    if (nanos != Long.MIN_VALUE && nanos - lastChangeNanos > 0) {
+      lastChangeNanos = nanos;
+    }
+  }
+
+  /** Milliseconds from the kill to the last attempt routed to the dead server. */
+  double millisToLastAttempt() {
+    return (lastChangeNanos - killNanos) / 1e6;
+  }
+
+  /** Why watching stopped early, or empty. */
+  String problem() {
+    return problem;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    stopped = true;
+    thread.join(TimeUnit.SECONDS.toMillis(5));
+  }
+}

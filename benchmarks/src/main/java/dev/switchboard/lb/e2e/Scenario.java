@@ -1,0 +1,61 @@
+package dev.switchboard.lb.e2e;
+
+import java.util.List;
+
+/** What happens to the servers during a cell's measurement, and which modes it compares. */
+enum Scenario {
+  /** Nothing: the overhead comparison. */
+  STEADY("steady", "steady", List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.DIRECT)),
+  /** One server SIGKILLed half way through. */
+  KILL("kill", "kill -9 one server", List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.DIRECT)),
+  /** One server's echo sleeps 20 ms more, from before the warm-up. */
+  SLOW(
+      "slow",
+      "one server +20 ms",
+      List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.LEAST_CONNECTIONS, Mode.ROUND_ROBIN, Mode.DIRECT)),
+  /** One server pinned to a CPU that busy threads keep at 100%, from before the warm-up. */
+  CPU_BURN(
+      "cpu",
+      "one server 100% CPU",
+      List.of(Mode.ROUND_ROBIN, Mode.PEAK_EWMA, Mode.HAPROXY, Mode.LEAST_CONNECTIONS, Mode.DIRECT)),
+  /** Every server in turn drains, exits and comes back on its port. */
+  ROLLING_RESTART(
+      "rolling", "rolling restart (drain)", List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.DIRECT));
+
+  /** The server the kill, slow and CPU scenarios pick on. */
+  static final int VICTIM = 0;
+
+  /** The extra latency of the slow server. */
+  static final int SLOW_MILLIS = 20;
+
+  /** The name {@code --scenarios} takes. */
+  final String key;
+
+  /** The scenario column. */
+  final String label;
+
+  /** The modes compared, in the order run (Switchboard and HAProxy alternate). */
+  final List<Mode> modes;
+
+  Scenario(String key, String label, List<Mode> modes) {
+    this.key = key;
+    this.label = label;
+    this.modes = modes;
+  }
+
+  /** The scenario {@code --scenarios} names {@code key}. */
+  static Scenario byKey(String key) {
+    for (Scenario s : values()) {
+      if (s.key.equals(key)) {
+        return s;
+      }
+    }
+    throw new IllegalArgumentException(
+        "unknown scenario '" + key + "' (known: steady, kill, slow, cpu, rolling)");
+  }
+
+  /** Whether the victim server's share of calls is reported (the slow and CPU scenarios). */
+  boolean reportsShare() {
+    return this == SLOW || this == CPU_BURN;
+  }
+}
