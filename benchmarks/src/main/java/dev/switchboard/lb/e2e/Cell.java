@@ -68,7 +68,12 @@ final class Cell {
         } else {
           SwitchboardTarget sb =
               new SwitchboardTarget(
-                  zookeeper, basePath, mode.policy, fleet.addresses(), options.callers());
+                  zookeeper,
+                  basePath,
+                  mode.policy,
+                  mode.hedge,
+                  fleet.addresses(),
+                  options.callers());
           sb.awaitAll(READY_TIMEOUT);
           target = sb;
         }

@@ -130,22 +130,24 @@ record Report(List<Row> rows, boolean haproxyFound) {
                         s.label, r.failed(), met(r.failed() == 0), dead(r), haproxy));
               });
     }
-    row(Scenario.SLOW, Mode.PEAK_EWMA)
-        .ifPresent(
-            r -> {
-              double share = r.victimSharePercent().orElse(Double.NaN);
-              lines.add(
-                  format(
-                      "slow: Switchboard (peak_ewma) slow server's share = %.2f%% (target ≤ 0.5%%):"
-                          + " %s",
-                      share, met(share <= 0.5)));
-              lines.add(
-                  format(
-                      "slow: Switchboard (peak_ewma) p99.9 = %.2f ms (target < %d ms): %s",
-                      r.p999Micros() / 1e3,
-                      Scenario.SLOW_MILLIS,
-                      met(r.p999Micros() < Scenario.SLOW_MILLIS * 1e3)));
-            });
+    for (Mode m : List.of(Mode.PEAK_EWMA, Mode.PEAK_EWMA_HEDGED)) {
+      row(Scenario.SLOW, m)
+          .ifPresent(
+              r -> {
+                double share = r.victimSharePercent().orElse(Double.NaN);
+                lines.add(
+                    format(
+                        "slow: %s slow server's share = %.2f%% (target ≤ 0.5%%): %s",
+                        m.label, share, met(share <= 0.5)));
+                lines.add(
+                    format(
+                        "slow: %s p99.9 = %.2f ms (target < %d ms): %s",
+                        m.label,
+                        r.p999Micros() / 1e3,
+                        Scenario.SLOW_MILLIS,
+                        met(r.p999Micros() < Scenario.SLOW_MILLIS * 1e3)));
+              });
+    }
     Optional<Row> rr = row(Scenario.CPU_BURN, Mode.ROUND_ROBIN);
     for (Mode m : List.of(Mode.LEAST_CONNECTIONS, Mode.PEAK_EWMA)) {
       Optional<Row> other = row(Scenario.CPU_BURN, m);

@@ -12,7 +12,13 @@ enum Scenario {
   SLOW(
       "slow",
       "one server +20 ms",
-      List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.LEAST_CONNECTIONS, Mode.ROUND_ROBIN, Mode.DIRECT)),
+      List.of(
+          Mode.PEAK_EWMA,
+          Mode.HAPROXY,
+          Mode.PEAK_EWMA_HEDGED,
+          Mode.LEAST_CONNECTIONS,
+          Mode.ROUND_ROBIN,
+          Mode.DIRECT)),
   /** One server pinned to a CPU that busy threads keep at 100%, from before the warm-up. */
   CPU_BURN(
       "cpu",

@@ -19,12 +19,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Switchboard as an application would use it: a ZooKeeper registry watch, a {@link ThriftCluster}
  * with the given policy and an active TCP health check (besides the default breaker, outlier
  * ejection and retries), and one load-balanced Echo proxy shared by every caller, {@code echo}
- * declared idempotent. Thread-safe.
+ * declared idempotent (and hedged, when a hedging delay is given). Thread-safe.
  */
 final class SwitchboardTarget implements LoadTarget {
   private final BalancingPolicy policy;
@@ -39,6 +40,7 @@ final class SwitchboardTarget implements LoadTarget {
       String zookeeper,
       String basePath,
       BalancingPolicy policy,
+      @Nullable Duration hedge,
       List<String> addresses,
       int callers) {
     this.policy = policy;
@@ -65,11 +67,14 @@ final class SwitchboardTarget implements LoadTarget {
                 .readTimeout(Duration.ofSeconds(2))
                 .pool(64, Math.max(callers, 1))
                 .build());
-    this.echo =
+    ThriftClients.Builder<Echo.Iface> clients =
         ThriftClients.builder(Echo.Iface.class, Echo.Client::new, thrift)
             .idempotent("echo")
-            .timeout(Duration.ofSeconds(2))
-            .build();
+            .timeout(Duration.ofSeconds(2));
+    if (hedge != null) {
+      clients.hedge(hedge, Mode.HEDGE_PERCENT);
+    }
+    this.echo = clients.build();
   }
 
   @Override

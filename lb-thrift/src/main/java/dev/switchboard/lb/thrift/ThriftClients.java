@@ -17,9 +17,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.thrift.protocol.TProtocol;
 import org.jspecify.annotations.Nullable;
@@ -218,15 +218,12 @@ public final class ThriftClients {
       h.deposit();
       TransportPool pool = thrift.pool(lease.endpoint());
       PooledConnection connection = pool.borrow();
-      HedgedCall call = new HedgedCall(connection);
-      ScheduledFuture<?> timer;
-      try {
-        timer =
-            thrift.schedule(
-                () -> startHedge(h, call, ctx, lease.endpoint(), method, args), h.delayNanos);
-      } catch (RejectedExecutionException closed) {
-        timer = null; // the cluster is closing: no hedge
-      }
+      HedgedCall call =
+          new HedgedCall(
+              connection,
+              System.nanoTime() + h.delayNanos,
+              c -> startHedge(h, c, ctx, lease.endpoint(), method, args));
+      thrift.watchForHedge(call);
       boolean reusable = false;
       try {
         Object result = invokeOn(ctx, connection, method, args);
@@ -250,14 +247,11 @@ public final class ThriftClients {
         }
         return hedged; // a lease the hedge cut short is finished as answered, slowly
       } finally {
-        if (timer != null) {
-          timer.cancel(false);
-        }
         pool.release(connection, reusable);
       }
     }
 
-    /** Runs on the maintenance thread when the attempt has not answered in time. */
+    /** Runs on the hedge watch's thread when the attempt has not answered in time. */
     private void startHedge(
         Hedging h,
         HedgedCall call,
@@ -324,18 +318,37 @@ public final class ThriftClients {
    * #PENDING} (no hedge), {@link #HEDGING} (hedge sent), {@link #DONE} (the primary answered first,
    * or failed before a hedge), {@link #HEDGE_WON}. Thread-safe.
    */
-  static final class HedgedCall {
+  static final class HedgedCall implements HedgeWatch.Watched {
     static final int PENDING = 0;
     static final int HEDGING = 1;
     static final int DONE = 2;
     static final int HEDGE_WON = 3;
 
     private final PooledConnection primaryConnection;
+    private final long dueNanos;
+    private final Consumer<HedgedCall> onDue;
     private final AtomicInteger state = new AtomicInteger(PENDING);
     private final CompletableFuture<Object> hedge = new CompletableFuture<>();
 
-    HedgedCall(PooledConnection primaryConnection) {
+    HedgedCall(PooledConnection primaryConnection, long dueNanos, Consumer<HedgedCall> onDue) {
       this.primaryConnection = primaryConnection;
+      this.dueNanos = dueNanos;
+      this.onDue = onDue;
+    }
+
+    @Override
+    public long dueNanos() {
+      return dueNanos;
+    }
+
+    @Override
+    public boolean isSettled() {
+      return state.get() != PENDING;
+    }
+
+    @Override
+    public void fire() {
+      onDue.accept(this);
     }
 
     boolean tryStartHedge() {

@@ -13,7 +13,6 @@ import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +44,7 @@ public final class ThriftCluster implements AutoCloseable {
   private final LongAdder hedgesSent = new LongAdder();
   private final LongAdder hedgesWon = new LongAdder();
   private volatile @Nullable ExecutorService hedgeExecutor; // created by the first hedge
+  private volatile @Nullable HedgeWatch hedgeWatch; // created by the first hedged call
   private final Cluster cluster;
   private final Ticker ticker;
   private volatile boolean closed;
@@ -192,9 +192,22 @@ public final class ThriftCluster implements AutoCloseable {
     return hedgesWon.sum();
   }
 
-  /** Runs {@code task} on the maintenance thread after {@code delayNanos}. */
-  ScheduledFuture<?> schedule(Runnable task, long delayNanos) {
-    return maintenance.schedule(task, delayNanos, TimeUnit.NANOSECONDS);
+  /** Watches a hedgeable call until it settles or its hedge is due. */
+  void watchForHedge(HedgeWatch.Watched call) {
+    HedgeWatch watch = hedgeWatch;
+    if (watch == null) {
+      synchronized (this) {
+        watch = hedgeWatch;
+        if (watch == null) {
+          watch = new HedgeWatch(name);
+          hedgeWatch = watch;
+          if (closed) {
+            watch.close();
+          }
+        }
+      }
+    }
+    watch.watch(call);
   }
 
   /** Runs a hedge (a blocking call) on a thread of its own. */
@@ -240,6 +253,10 @@ public final class ThriftCluster implements AutoCloseable {
     cluster.close();
     maintenance.shutdownNow();
     synchronized (this) {
+      HedgeWatch watch = hedgeWatch;
+      if (watch != null) {
+        watch.close();
+      }
       ExecutorService executor = hedgeExecutor;
       if (executor != null) {
         executor.shutdown(); // running hedges finish within their calls' deadlines
