@@ -65,6 +65,8 @@ final class Cell {
           target = SocketTarget.through(haproxy);
         } else if (mode == Mode.DIRECT) {
           target = SocketTarget.direct(fleet.port(0));
+        } else if (mode == Mode.DIRECT_SPREAD) {
+          target = SocketTarget.spread(fleet.ports());
         } else {
           SwitchboardTarget sb =
               new SwitchboardTarget(

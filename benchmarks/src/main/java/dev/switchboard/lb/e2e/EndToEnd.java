@@ -176,7 +176,7 @@ public final class EndToEnd {
     List<Mode> modes = new ArrayList<>();
     for (Mode mode : scenario.modes) {
       if ((mode != Mode.HAPROXY || haproxy)
-          && (mode != Mode.DIRECT || scenario == Scenario.STEADY)) {
+          && ((mode != Mode.DIRECT && mode != Mode.DIRECT_SPREAD) || scenario == Scenario.STEADY)) {
         modes.add(mode);
       }
     }

@@ -73,6 +73,15 @@ final class Fleet implements AutoCloseable {
     return servers.length;
   }
 
+  /** Every server's port, in server order. */
+  List<Integer> ports() {
+    List<Integer> ports = new ArrayList<>();
+    for (int i = 0; i < size(); i++) {
+      ports.add(port(i));
+    }
+    return ports;
+  }
+
   int port(int i) {
     return ports[i];
   }

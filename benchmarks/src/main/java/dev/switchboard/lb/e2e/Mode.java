@@ -17,6 +17,12 @@ enum Mode {
   ROUND_ROBIN("switchboard (round_robin)", BalancingPolicy.roundRobin(), null),
   /** Plain connections to one server: what a call costs with no balancing at all. */
   DIRECT("direct (1 server)", null, null),
+  /**
+   * Plain connections spread over every server (caller i to server i mod N), no balancing: the same
+   * servers as the balanced modes, so it separates the balancer's cost from what serving one server
+   * instead of N costs on this machine.
+   */
+  DIRECT_SPREAD("direct (all servers)", null, null),
   HAPROXY("haproxy (leastconn)", null, null);
 
   /** The hedged mode's budget: at most this percentage of calls sent twice. */

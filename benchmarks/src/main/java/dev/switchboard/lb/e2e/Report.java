@@ -116,6 +116,15 @@ record Report(List<Row> rows, boolean haproxyFound) {
               "steady: Switchboard calls/s %s the direct baseline by %.1f%% (target ≤ 5%% below): %s",
               below >= 0 ? "below" : "above", Math.abs(below), met(below <= 5)));
     }
+    Optional<Row> spread = row(Scenario.STEADY, Mode.DIRECT_SPREAD);
+    if (sb.isPresent() && spread.isPresent()) {
+      double below = 100 * (1 - sb.get().callsPerSecond() / spread.get().callsPerSecond());
+      lines.add(
+          format(
+              "steady: Switchboard calls/s %s direct connections to the same servers by %.1f%%"
+                  + " (the balancer's own cost)",
+              below >= 0 ? "below" : "above", Math.abs(below)));
+    }
     for (Scenario s : List.of(Scenario.KILL, Scenario.ROLLING_RESTART)) {
       row(s, Mode.PEAK_EWMA)
           .ifPresent(

@@ -5,7 +5,8 @@ import java.util.List;
 /** What happens to the servers during a cell's measurement, and which modes it compares. */
 enum Scenario {
   /** Nothing: the overhead comparison. */
-  STEADY("steady", "steady", List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.DIRECT)),
+  STEADY(
+      "steady", "steady", List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.DIRECT, Mode.DIRECT_SPREAD)),
   /** One server SIGKILLed half way through. */
   KILL("kill", "kill -9 one server", List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.DIRECT)),
   /** One server's echo sleeps 20 ms more, from before the warm-up. */

@@ -3,6 +3,8 @@ package dev.switchboard.lb.e2e;
 import dev.switchboard.lb.thrift.test.Echo;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.thrift.protocol.TBinaryProtocol;
 import org.apache.thrift.transport.TSocket;
 import org.apache.thrift.transport.TTransport;
@@ -11,35 +13,41 @@ import org.apache.thrift.transport.layered.TFramedTransport;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Plain libthrift clients, one connection per caller, to one address: either a single server (the
- * overhead baseline, no balancing at all) or HAProxy's frontend. A call that fails closes its
- * connection; the caller's next call opens a new one (through HAProxy, possibly to another server).
- * No retries. Thread-safe.
+ * Plain libthrift clients, one connection per caller: to a single server (the overhead baseline, no
+ * balancing at all), spread over every server by caller, or to HAProxy's frontend. A call that
+ * fails closes its connection; the caller's next call opens a new one (through HAProxy, possibly to
+ * another server). No retries. Thread-safe.
  */
 final class SocketTarget implements LoadTarget {
   private static final int TIMEOUT_MILLIS = 2_000;
 
-  private final int port;
+  private final List<Integer> ports;
+  private final AtomicInteger callers = new AtomicInteger();
   private final @Nullable HaProxy haproxy;
 
-  private SocketTarget(int port, @Nullable HaProxy haproxy) {
-    this.port = port;
+  private SocketTarget(List<Integer> ports, @Nullable HaProxy haproxy) {
+    this.ports = List.copyOf(ports);
     this.haproxy = haproxy;
   }
 
   /** Straight to the server on {@code port}. */
   static SocketTarget direct(int port) {
-    return new SocketTarget(port, null);
+    return new SocketTarget(List.of(port), null);
+  }
+
+  /** Straight to the servers on {@code ports}: caller i to {@code ports[i mod n]}. */
+  static SocketTarget spread(List<Integer> ports) {
+    return new SocketTarget(ports, null);
   }
 
   /** Through {@code haproxy}'s frontend. */
   static SocketTarget through(HaProxy haproxy) {
-    return new SocketTarget(haproxy.port, haproxy);
+    return new SocketTarget(List.of(haproxy.port), haproxy);
   }
 
   @Override
   public Caller newCaller() {
-    return new Connection(port);
+    return new Connection(ports.get(callers.getAndIncrement() % ports.size()));
   }
 
   /** HAProxy's count of connection attempts to the server (new connections, not calls). */
