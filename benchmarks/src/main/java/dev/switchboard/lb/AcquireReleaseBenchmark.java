@@ -1,7 +1,9 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.metrics.ClusterMetrics;
 import dev.switchboard.lb.policy.BalancingPolicy;
 import dev.switchboard.lb.registry.StaticRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -17,6 +19,9 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * One full call's worth of balancer work: {@code acquire()} then {@code complete(SUCCESS)} (pick,
  * in-flight up and down, latency average, breaker record, retry-budget deposit, two ticker reads).
+ * With {@code -p listener=none,trace,metrics}, also the cost of the per-call hook: none installed
+ * (the default), a {@link DecisionTrace} with its logger below DEBUG (slf4j-simple's default INFO),
+ * or {@link ClusterMetrics} timing every call on a {@link SimpleMeterRegistry}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -32,7 +37,12 @@ public class AcquireReleaseBenchmark {
   @Param({"default", "off"})
   public String breaker;
 
+  /** "none", "trace" or "metrics": see the class comment. */
+  @Param({"none"})
+  public String listener;
+
   private Cluster cluster;
+  private ClusterMetrics metrics;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -50,11 +60,22 @@ public class AcquireReleaseBenchmark {
     if (breaker.equals("off")) {
       b.disableCircuitBreaker();
     }
+    switch (listener) {
+      case "none", "metrics" -> {}
+      case "trace" -> b.listener(DecisionTrace.create());
+      default -> throw new IllegalArgumentException("listener must be none, trace or metrics");
+    }
     cluster = b.build();
+    if (listener.equals("metrics")) {
+      metrics = ClusterMetrics.bind(cluster, new SimpleMeterRegistry());
+    }
   }
 
   @TearDown(Level.Trial)
   public void tearDown() {
+    if (metrics != null) {
+      metrics.close();
+    }
     cluster.close();
   }
 

@@ -5,6 +5,9 @@ package dev.switchboard.lb;
  * transitions. Methods are called on the cluster's serial executor, one at a time; they must be
  * quick, must not block and must not throw (a throw is logged and ignored). All methods default to
  * doing nothing.
+ *
+ * <p>A listener that also implements {@link CallListener} hears every call as well, on the callers'
+ * threads (the metrics binding and {@link DecisionTrace} do).
  */
 public interface ClusterListener {
   /** A listener that does nothing. */

@@ -1,6 +1,8 @@
 package dev.switchboard.lb;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -15,6 +17,18 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Endpoint {
   private static final long NO_SLOW_START = Long.MIN_VALUE;
+  private static final VarHandle EWMA_NANOS;
+  private static final VarHandle EWMA_STAMP_NANOS;
+
+  static {
+    try {
+      MethodHandles.Lookup lookup = MethodHandles.lookup();
+      EWMA_NANOS = lookup.findVarHandle(Endpoint.class, "ewmaNanos", double.class);
+      EWMA_STAMP_NANOS = lookup.findVarHandle(Endpoint.class, "ewmaStampNanos", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
 
   private final String key;
   private final PickResult picked = PickResult.of(this);
@@ -27,7 +41,9 @@ public final class Endpoint {
   private final LongAdder failures = new LongAdder();
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
 
-  // Peak EWMA of latency (Finagle's PeakEwma): racy pairs lose at most one observation.
+  // Peak EWMA of latency (Finagle's PeakEwma): racy pairs lose at most one observation. Written
+  // with release stores (readers need the values, not a full fence after every call; on x86 a
+  // volatile store costs a locked instruction), read as volatiles.
   private final double decayNanos;
   private final double failurePenaltyNanos;
   private volatile double ewmaNanos;
@@ -170,11 +186,24 @@ public final class Endpoint {
     if (rttNanos > ewma) {
       ewma = rttNanos;
     } else {
-      double w = Math.exp(-td / decayNanos);
+      double w = decayWeight(td / decayNanos);
       ewma = ewma * w + rttNanos * (1 - w);
     }
-    ewmaNanos = ewma;
-    ewmaStampNanos = nowNanos;
+    EWMA_NANOS.setRelease(this, ewma);
+    EWMA_STAMP_NANOS.setRelease(this, nowNanos);
+  }
+
+  /**
+   * {@code exp(-x)} for {@code x >= 0}. Busy endpoints are observed far more often than the decay
+   * window (x is around 1e-8 at 10 s and 10,000 calls per second), where a cubic Taylor polynomial
+   * is exact to {@code x^4/24} (below 1e-8 for x up to 1/64) and much cheaper than {@code
+   * Math.exp}.
+   */
+  static double decayWeight(double x) {
+    if (x <= 1.0 / 64) {
+      return 1 - x * (1 - x * (0.5 - x * (1.0 / 6)));
+    }
+    return Math.exp(-x);
   }
 
   int consecutiveFailures() {
