@@ -21,11 +21,12 @@ import java.util.function.Supplier;
  *
  * <p>The JSON document is {@code {"clusters": [cluster...]}}; each cluster has {@code service},
  * {@code policy}, {@code registryDegraded}, {@code registryProblem} (string or null), {@code
- * panic}, {@code endpointCount}, {@code eligibleCount} and {@code endpoints}; each endpoint has
- * {@code id}, {@code address}, {@code zone}, {@code registeredWeight}, {@code effectiveWeight},
- * {@code inFlight}, {@code ewmaMillis}, {@code breakerState}, {@code ejectionRemainingMillis},
- * {@code calls}, {@code failures}, {@code eligibility} (the {@link dev.switchboard.lb.Eligibility}
- * name), {@code eligibilityDescription}, {@code receivesTraffic}, {@code inSlowStart} and {@code
+ * registryAgeMillis} (since the registry last delivered or confirmed the members), {@code panic},
+ * {@code endpointCount}, {@code eligibleCount} and {@code endpoints}; each endpoint has {@code id},
+ * {@code address}, {@code zone}, {@code registeredWeight}, {@code effectiveWeight}, {@code
+ * inFlight}, {@code ewmaMillis}, {@code breakerState}, {@code ejectionRemainingMillis}, {@code
+ * calls}, {@code failures}, {@code eligibility} (the {@link dev.switchboard.lb.Eligibility} name),
+ * {@code eligibilityDescription}, {@code receivesTraffic}, {@code inSlowStart} and {@code
  * draining}.
  *
  * <p>The HTML page has a table per cluster and a row per endpoint: address, zone, effective and
@@ -108,6 +109,7 @@ public final class ClusterStatus {
     field(b, "registryProblem")
         .append(s.registryProblem().map(ClusterStatus::quote).orElse("null"))
         .append(',');
+    field(b, "registryAgeMillis").append(s.registryAge().toMillis()).append(',');
     field(b, "panic").append(s.panic()).append(',');
     field(b, "endpointCount").append(s.endpoints().size()).append(',');
     field(b, "eligibleCount").append(s.eligibleCount()).append(',');
@@ -268,6 +270,9 @@ public final class ClusterStatus {
                 ? "<span class=\"flag\">REGISTRY DEGRADED</span>"
                     + escape(s.registryProblem().orElse(""))
                 : "<span class=\"flag ok\">registry healthy</span>")
+        .append(" <span class=\"registry-age\">last registry update ")
+        .append(String.format(Locale.ROOT, "%.1f", s.registryAge().toMillis() / 1000.0))
+        .append(" s ago</span>")
         .append("</p>\n<table><thead><tr>");
     for (String h : COLUMNS) {
       b.append("<th>").append(h).append("</th>");

@@ -26,6 +26,8 @@ public final class MembershipRecorder implements MembershipListener {
 
   private final List<Snapshot> snapshots = new CopyOnWriteArrayList<>();
   private final List<Throwable> errors = new CopyOnWriteArrayList<>();
+  private final java.util.concurrent.atomic.AtomicInteger confirmations =
+      new java.util.concurrent.atomic.AtomicInteger();
   private final AtomicBoolean inCall = new AtomicBoolean();
   private volatile boolean overlapped;
 
@@ -47,6 +49,21 @@ public final class MembershipRecorder implements MembershipListener {
     } finally {
       inCall.set(false);
     }
+  }
+
+  @Override
+  public void onConfirmed() {
+    enter();
+    try {
+      confirmations.incrementAndGet();
+    } finally {
+      inCall.set(false);
+    }
+  }
+
+  /** How many times the registry confirmed unchanged members. */
+  public int confirmations() {
+    return confirmations.get();
   }
 
   private void enter() {

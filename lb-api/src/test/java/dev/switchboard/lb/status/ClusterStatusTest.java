@@ -7,8 +7,10 @@ import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ClusterSnapshot;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.EndpointSnapshot;
+import dev.switchboard.lb.FakeClock;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
+import dev.switchboard.lb.TestClusters;
 import dev.switchboard.lb.registry.StaticRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
@@ -25,6 +27,7 @@ class ClusterStatusTest {
           "policy",
           "registryDegraded",
           "registryProblem",
+          "registryAgeMillis",
           "panic",
           "endpointCount",
           "eligibleCount",
@@ -70,6 +73,7 @@ class ClusterStatusTest {
       assertThat(c.get("registryProblem"))
           .satisfiesAnyOf(
               p -> assertThat(p).isNull(), p -> assertThat(p).isInstanceOf(String.class));
+      assertThat((Double) c.get("registryAgeMillis")).isNotNegative();
       assertThat(c.get("panic")).isInstanceOf(Boolean.class);
       assertThat(c.get("endpointCount")).isEqualTo((double) endpoints(c).size());
       for (Map<String, Object> e : endpoints(c)) {
@@ -98,6 +102,23 @@ class ClusterStatusTest {
             .isEqualTo(e.get("eligibilityDescription"));
         assertThat(CircuitBreaker.State.valueOf((String) e.get("breakerState"))).isNotNull();
       }
+    }
+  }
+
+  @Test
+  void registryAge_shownInJsonAndPage_growsWithTimeSinceTheLastUpdate() {
+    FakeClock clock = new FakeClock();
+    StaticRegistry registry = StaticRegistry.of(instance(9001, "zone-a"));
+    try (Cluster cluster = TestClusters.builder("echo", registry, clock).build()) {
+      clock.advance(Duration.ofMillis(12_300));
+
+      Map<String, Object> c = clusters(ClusterStatus.of(cluster).json()).get(0);
+      assertThat(c).containsEntry("registryAgeMillis", 12_300.0);
+      assertThat(ClusterStatus.of(cluster).html()).contains("last registry update 12.3 s ago");
+
+      registry.add(instance(9002, "zone-b")); // a fresh update
+      assertThat(clusters(ClusterStatus.of(cluster).json()).get(0))
+          .containsEntry("registryAgeMillis", 0.0);
     }
   }
 

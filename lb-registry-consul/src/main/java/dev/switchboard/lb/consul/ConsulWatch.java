@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *   array. The listener hears onError once per run of failures and keeps its members; the next
  *   answered poll delivers the members again, even if unchanged, which ends the degraded state.
  * - Answered polls deliver only when the members changed: a query also wakes when entries that
- *   are not passing change, or when the wait runs out.
+ *   are not passing change, or when the wait runs out. An unchanged answer confirms the members
+ *   (MembershipListener.onConfirmed), so the cluster's registry age stays low.
  * - Malformed entries are skipped (MemberDecoder); if all are, the snapshot is empty, and the
  *   cluster's keep-last-known decides what to believe.
  */
@@ -242,7 +243,15 @@ final class ConsulWatch implements Subscription {
 
   private void deliver(List<ServiceInstance> members) {
     synchronized (lock) {
-      if (closed || (!degraded && members.equals(delivered))) {
+      if (closed) {
+        return;
+      }
+      if (!degraded && members.equals(delivered)) {
+        try {
+          listener.onConfirmed(); // unchanged: the cluster's view is fresh as of now
+        } catch (RuntimeException e) {
+          logger.warn("Membership listener of service '{}' threw; ignored", service, e);
+        }
         return;
       }
       delivered = members;

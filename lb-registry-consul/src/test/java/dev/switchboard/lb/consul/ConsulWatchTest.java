@@ -73,10 +73,11 @@ class ConsulWatchTest {
   }
 
   @Test
-  void noChange_queriesBlockForTheirWait_nothingIsDelivered() {
+  void noChange_queriesBlockForTheirWait_nothingIsDelivered_eachAnswerConfirms() {
     MembershipRecorder recorder = new MembershipRecorder();
     ConsulWatch watch = watch(recorder);
     int delivered = recorder.size();
+    int confirmed = recorder.confirmations();
     long sent = watch.requests();
     long start = System.nanoTime();
 
@@ -91,6 +92,8 @@ class ConsulWatchTest {
         .isBetween(2L, elapsed / TestConsul.WAIT.toNanos() + 2);
     assertThat(healthRequestsSince(start))
         .allSatisfy(r -> assertThat(r.queryParameter("wait")).isEqualTo("500ms"));
+    // Each unchanged answer tells the listener the members still hold (registry freshness).
+    assertThat(recorder.confirmations() - confirmed).isGreaterThanOrEqualTo(1);
   }
 
   @Test
