@@ -230,6 +230,13 @@ public final class ThriftClients {
         reusable = call.primaryAnswered() != HedgedCall.HEDGE_WON;
         return result;
       } catch (Exception e) {
+        if (!ThriftOutcomes.classify(e).isEndpointFailure()) {
+          // The server answered (a declared exception, TApplicationException): that is the result.
+          reusable =
+              call.primaryAnswered() != HedgedCall.HEDGE_WON
+                  && ThriftOutcomes.connectionReusable(e);
+          throw e;
+        }
         int state = call.primaryFailed();
         reusable = state != HedgedCall.HEDGE_WON && ThriftOutcomes.connectionReusable(e);
         if (state == HedgedCall.PENDING) {
@@ -244,6 +251,9 @@ public final class ThriftClients {
         }
         if (state != HedgedCall.HEDGE_WON) {
           lease.complete(ThriftOutcomes.classify(e)); // it failed on its own
+        }
+        if (hedged instanceof HedgedCall.Thrown thrown) {
+          throw thrown.answer(); // the hedge's server answered with a declared exception
         }
         return hedged; // a lease the hedge cut short is finished as answered, slowly
       } finally {
@@ -302,10 +312,15 @@ public final class ThriftClients {
           thrift.hedgeWon();
         }
       } catch (Exception e) {
+        Outcome outcome = ThriftOutcomes.classify(e);
         if (!lease.isCompleted()) {
-          lease.complete(ThriftOutcomes.classify(e));
+          lease.complete(outcome);
         }
-        call.hedgeFailed(e);
+        if (outcome.isEndpointFailure()) {
+          call.hedgeFailed(e);
+        } else if (call.hedgeAnswered(new HedgedCall.Thrown(e))) {
+          thrift.hedgeWon(); // an answer, if an exceptional one: the first answer wins
+        }
       } catch (Error e) {
         lease.close();
         call.hedgeFailed(e);
@@ -323,6 +338,9 @@ public final class ThriftClients {
     static final int HEDGING = 1;
     static final int DONE = 2;
     static final int HEDGE_WON = 3;
+
+    /** A hedge's answer that is a declared exception (or another answer thrown by the client). */
+    record Thrown(Exception answer) {}
 
     private final PooledConnection primaryConnection;
     private final long dueNanos;

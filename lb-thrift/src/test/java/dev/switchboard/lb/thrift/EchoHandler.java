@@ -19,6 +19,7 @@ import org.apache.thrift.TException;
 public final class EchoHandler implements Echo.Iface {
   private volatile String identity;
   private volatile int echoDelayMillis;
+  private volatile int failDelayMillis;
   private final AtomicLong calls = new AtomicLong();
   private final AtomicLong fires = new AtomicLong();
   private final AtomicReference<CountDownLatch> fireLatch =
@@ -64,9 +65,15 @@ public final class EchoHandler implements Echo.Iface {
     fireLatch.get().countDown();
   }
 
+  /** Makes every {@code fail} take {@code millis} before it throws. */
+  public void delayFail(int millis) {
+    this.failDelayMillis = millis;
+  }
+
   @Override
-  public String fail(String message) throws EchoFailure {
+  public String fail(String message) throws TException {
     calls.incrementAndGet();
+    pause(failDelayMillis);
     throw new EchoFailure(message);
   }
 
