@@ -1,41 +1,56 @@
 package dev.switchboard.lb;
 
 import java.time.Duration;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
  * What the balancer may know about one logical call: its hash key (for consistent hashing), its
- * deadline, whether it is idempotent, and the endpoints already tried by earlier attempts (which a
- * retry avoids while another endpoint exists).
+ * deadline, whether it is idempotent, and attributes an integration or interceptor attaches. The
+ * endpoints a call has tried are the call engine's business ({@link Call}), not the context's.
  *
- * <p>Not thread-safe: one context belongs to one call and its attempts. {@link #DEFAULT} is an
- * immutable shared context for calls that carry nothing.
+ * <p>Immutable and thread-safe. As {@link PickArgs} it excludes nothing.
  */
-public final class CallContext {
-  /** A context with no key, no deadline, not idempotent; shared and never modified. */
-  public static final CallContext DEFAULT = new CallContext(0L, false, Long.MAX_VALUE, false, true);
+public final class CallContext implements PickArgs {
+  /** A context with no key, no deadline, not idempotent, no attributes. */
+  public static final CallContext DEFAULT =
+      new CallContext(0L, false, Long.MAX_VALUE, false, Map.of());
 
   private final long hashKey;
   private final boolean hasHashKey;
   private final long deadlineNanos;
   private final boolean idempotent;
-  private final boolean frozen;
-  private Endpoint @Nullable [] tried;
-  private int triedCount;
+  private final Map<String, Object> attributes;
 
   private CallContext(
-      long hashKey, boolean hasHashKey, long deadlineNanos, boolean idempotent, boolean frozen) {
+      long hashKey,
+      boolean hasHashKey,
+      long deadlineNanos,
+      boolean idempotent,
+      Map<String, Object> attributes) {
     this.hashKey = hashKey;
     this.hasHashKey = hasHashKey;
     this.deadlineNanos = deadlineNanos;
     this.idempotent = idempotent;
-    this.frozen = frozen;
+    this.attributes = attributes;
   }
 
   /** Starts a context. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** A builder holding this context's values, to derive another context from it. */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.hashKey = hashKey;
+    b.hasHashKey = hasHashKey;
+    b.deadlineNanos = deadlineNanos;
+    b.idempotent = idempotent;
+    b.attributes.putAll(attributes);
+    return b;
   }
 
   /** The key consistent hashing routes by; meaningful only if {@link #hasHashKey()}. */
@@ -54,73 +69,48 @@ public final class CallContext {
     return deadlineNanos;
   }
 
+  /** Whether the call has a deadline. */
+  public boolean hasDeadline() {
+    return deadlineNanos != Long.MAX_VALUE;
+  }
+
   public boolean isIdempotent() {
     return idempotent;
   }
 
-  /** Whether {@code endpoint} was already tried (or refused) by this call. */
+  /** The attribute {@code name}, or null if the call carries none by that name. */
+  public @Nullable Object attribute(String name) {
+    return attributes.get(name);
+  }
+
+  /** Every attribute, in the order they were set; unmodifiable. */
+  public Map<String, Object> attributes() {
+    return attributes;
+  }
+
+  @Override
+  public CallContext context() {
+    return this;
+  }
+
+  @Override
   public boolean isExcluded(Endpoint endpoint) {
-    Endpoint[] t = tried;
-    for (int i = 0; i < triedCount; i++) {
-      if (t[i] == endpoint) {
-        return true;
-      }
-    }
     return false;
   }
 
-  /** How many endpoints this call has tried or been refused by. */
+  @Override
   public int excludedCount() {
-    return triedCount;
-  }
-
-  /**
-   * Records that {@code endpoint} was tried, so later picks for this call avoid it while another
-   * candidate exists.
-   *
-   * @throws IllegalStateException on {@link #DEFAULT}, which is shared
-   */
-  public void exclude(Endpoint endpoint) {
-    if (frozen) {
-      throw new IllegalStateException("CallContext.DEFAULT is shared and cannot record attempts");
-    }
-    if (isExcluded(endpoint)) {
-      return;
-    }
-    if (tried == null) {
-      tried = new Endpoint[4];
-    } else if (triedCount == tried.length) {
-      tried = Arrays.copyOf(tried, triedCount * 2);
-    }
-    tried[triedCount++] = endpoint;
-  }
-
-  /** Forgets the endpoints excluded after the first {@code count}. */
-  void truncateExcluded(int count) {
-    for (int i = count; i < triedCount; i++) {
-      tried[i] = null;
-    }
-    triedCount = Math.min(triedCount, count);
-  }
-
-  boolean isShared() {
-    return frozen;
-  }
-
-  /** A fresh, modifiable copy with the same key, deadline and idempotence, and no exclusions. */
-  CallContext copy() {
-    return new CallContext(hashKey, hasHashKey, deadlineNanos, idempotent, false);
+    return 0;
   }
 
   @Override
   public String toString() {
     return "CallContext{"
         + (hasHashKey ? "hashKey=" + hashKey + ", " : "")
-        + (deadlineNanos == Long.MAX_VALUE ? "" : "deadlineNanos=" + deadlineNanos + ", ")
+        + (hasDeadline() ? "deadlineNanos=" + deadlineNanos + ", " : "")
         + "idempotent="
         + idempotent
-        + ", tried="
-        + triedCount
+        + (attributes.isEmpty() ? "" : ", attributes=" + attributes.keySet())
         + "}";
   }
 
@@ -130,6 +120,7 @@ public final class CallContext {
     private boolean hasHashKey;
     private long deadlineNanos = Long.MAX_VALUE;
     private boolean idempotent;
+    private final Map<String, Object> attributes = new LinkedHashMap<>();
 
     private Builder() {}
 
@@ -159,7 +150,7 @@ public final class CallContext {
       return this;
     }
 
-    /** Sets the deadline as a ticker reading in nanoseconds. */
+    /** Sets the deadline as a ticker reading in nanoseconds ({@link Long#MAX_VALUE}: none). */
     public Builder deadlineNanos(long deadlineNanos) {
       this.deadlineNanos = deadlineNanos;
       return this;
@@ -171,8 +162,20 @@ public final class CallContext {
       return this;
     }
 
+    /** Attaches {@code value} under {@code name}, replacing an earlier value of that name. */
+    public Builder attribute(String name, Object value) {
+      attributes.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      return this;
+    }
+
     public CallContext build() {
-      return new CallContext(hashKey, hasHashKey, deadlineNanos, idempotent, false);
+      return new CallContext(
+          hashKey,
+          hasHashKey,
+          deadlineNanos,
+          idempotent,
+          attributes.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(
+              new LinkedHashMap<>(attributes)));
     }
   }
 

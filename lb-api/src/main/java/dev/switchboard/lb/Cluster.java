@@ -15,16 +15,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,12 +52,15 @@ public final class Cluster implements AutoCloseable {
   private final ClusterConfig config;
   private final String service;
   private final Ticker ticker;
-  private final Timer timer;
+  private final Scheduler timer;
   private final boolean ownsTimer;
   private final SerialExecutor serial = new SerialExecutor();
   private final ClusterState state;
   private final Membership membership;
   private final OutlierDetector outliers;
+  private final BackoffTracker backoffs;
+  private volatile @Nullable HedgeWatch hedgeWatch; // created by the first hedged call
+  private volatile @Nullable ExecutorService hedgeExecutor; // created by the first hedge
   private final @Nullable HealthChecker healthChecker;
   private final RetryBudget budget;
   private final @Nullable RateLimiter rateLimiter;
@@ -80,10 +84,11 @@ public final class Cluster implements AutoCloseable {
     this.service = config.service();
     this.ticker = config.ticker();
     this.ownsTimer = config.timer() == null;
-    this.timer = ownsTimer ? new SystemTimer("switchboard-" + service) : config.timer();
+    this.timer = ownsTimer ? new SystemScheduler("switchboard-" + service) : config.timer();
     this.state = new ClusterState(config, serial, timer);
     this.membership = new Membership(state, breakerConfig(config));
     this.outliers = new OutlierDetector(state);
+    this.backoffs = new BackoffTracker(state);
     this.budget =
         new RetryBudget(
             ticker,
@@ -157,7 +162,7 @@ public final class Cluster implements AutoCloseable {
     return config.policy().name();
   }
 
-  /** The retry policy integrations follow (see {@link #retryDelayNanos}). */
+  /** The retry policy the call engine follows. */
   public RetryPolicy retryPolicy() {
     return config.retryPolicy();
   }
@@ -177,6 +182,20 @@ public final class Cluster implements AutoCloseable {
    * @throws IllegalStateException if the cluster is closed
    */
   public Lease acquire(CallContext ctx) {
+    return acquire(ctx, ctx.deadlineNanos(), false);
+  }
+
+  /**
+   * Starts a logical call: run it with {@link Call#run} (blocking) or {@link Call#runAsync}, and
+   * the engine makes its attempts, retries and hedges.
+   */
+  public Call newCall(CallContext ctx) {
+    return new Call(this, Objects.requireNonNull(ctx, "ctx"));
+  }
+
+  /** Acquires for one attempt of a call, avoiding what {@code args} excludes while it can. */
+  Lease acquire(PickArgs args, long attemptDeadlineNanos, boolean cancellable) {
+    CallContext ctx = args.context();
     if (closed.get()) {
       throw new IllegalStateException("cluster '" + service + "' is closed");
     }
@@ -205,12 +224,11 @@ public final class Cluster implements AutoCloseable {
       }
       now = ticker.read();
     }
-    int mark = ctx.excludedCount();
-    CallContext c = ctx;
+    PickArgs c = args;
     boolean spilled = false;
     boolean repeatAllowed = false;
     int refused = 0;
-    try {
+    {
       for (int guard = 2 * published.members.length + 2; guard > 0; guard--) {
         PickResult result = picker.pick(c, now);
         if (!result.hasEndpoint()) {
@@ -220,10 +238,10 @@ public final class Cluster implements AutoCloseable {
             picker = published.spillOver;
             continue;
           }
-          if (mark > 0 && !repeatAllowed) {
+          if (args.excludedCount() > 0 && !repeatAllowed) {
             // Every candidate was tried by earlier attempts: a repeat beats failing the call.
             repeatAllowed = true;
-            c = ctx.copy();
+            c = ctx;
             continue;
           }
           break;
@@ -259,19 +277,16 @@ public final class Cluster implements AutoCloseable {
           }
           probe = true;
         }
-        if (mark == 0) {
-          budget.deposit(now);
-        }
         CallListener calls = callListener;
         Lease lease = new Lease(this, e, now, probe, calls);
+        lease.attemptDeadlineNanos(attemptDeadlineNanos);
+        if (cancellable) {
+          lease.cancellable(true);
+        }
         if (calls != CallListener.NONE) {
           calls.callStarted(lease, published.candidates(picker));
         }
         return lease;
-      }
-    } finally {
-      if (c == ctx && !ctx.isShared()) {
-        ctx.truncateExcluded(mark); // forget this pick's refusals, keep earlier attempts
       }
     }
     throw new NoHealthyEndpointException(
@@ -284,10 +299,27 @@ public final class Cluster implements AutoCloseable {
         state.endpointSnapshots());
   }
 
-  private static CallContext excluding(CallContext c, Endpoint e) {
-    CallContext target = c.isShared() ? c.copy() : c;
-    target.exclude(e);
-    return target;
+  /** {@code c} also excluding {@code e}, for the rest of one acquire (refused or removed). */
+  private static PickArgs excluding(PickArgs c, Endpoint e) {
+    return new Refused(c, e);
+  }
+
+  /** A pick's own refusals on top of the call's exclusions; made only when a pick is refused. */
+  private record Refused(PickArgs call, Endpoint refused) implements PickArgs {
+    @Override
+    public CallContext context() {
+      return call.context();
+    }
+
+    @Override
+    public boolean isExcluded(Endpoint endpoint) {
+      return endpoint == refused || call.isExcluded(endpoint);
+    }
+
+    @Override
+    public int excludedCount() {
+      return call.excludedCount() + 1;
+    }
   }
 
   /**
@@ -374,7 +406,12 @@ public final class Cluster implements AutoCloseable {
         breaker.onSuccess(latencyNanos, TimeUnit.NANOSECONDS);
       }
       if (breaker.getState() != before) {
-        serial.execute(() -> outliers.breakerChanged(e));
+        serial.execute(() -> outliers.breakerChanged(e, before));
+      }
+      if (outcome == Outcome.CONNECT_FAILURE) {
+        serial.execute(() -> backoffs.connectRefused(e));
+      } else if (e.health().connectRefusals != 0) {
+        serial.execute(() -> backoffs.connectSucceeded(e));
       }
       if (outliers.shouldCheck(consecutive)) {
         serial.execute(() -> outliers.ejectionCheck(e));
@@ -385,82 +422,72 @@ public final class Cluster implements AutoCloseable {
     }
   }
 
-  /**
-   * Decides whether a failed attempt may be retried, and after how long. Returns empty when the
-   * outcome is not retryable for this call (see {@link Outcome#isRetryable}), the attempts are used
-   * up, the backoff would pass the deadline, or the retry budget is spent. When a retry is allowed,
-   * the failed endpoint is excluded from {@code ctx}'s later picks.
-   *
-   * @param ctx the call's own context (not {@link CallContext#DEFAULT}, which cannot record the
-   *     endpoints tried)
-   * @param failed the finished lease of the failed attempt
-   * @param attemptsMade attempts made so far, including {@code failed}
-   */
-  public OptionalLong retryDelayNanos(CallContext ctx, Lease failed, int attemptsMade) {
-    RetryPolicy retry = config.retryPolicy();
-    Outcome outcome = failed.outcome();
-    if (!outcome.isRetryable(ctx.isIdempotent()) || attemptsMade >= retry.maxAttempts()) {
-      return OptionalLong.empty();
-    }
-    long delay = retry.backoffNanos(attemptsMade, ThreadLocalRandom.current().nextDouble());
-    long now = ticker.read();
-    if (ctx.deadlineNanos() != Long.MAX_VALUE && now + delay - ctx.deadlineNanos() >= 0) {
-      return OptionalLong.empty();
-    }
-    // A connect failure sent nothing, so retrying it adds no load to any server: like gRPC's
-    // transparent retries it is bounded by maxAttempts only, not by the retry budget.
-    if (outcome != Outcome.CONNECT_FAILURE && !budget.tryWithdraw()) {
-      logger.debug("Service '{}': retry budget spent; not retrying a {} call", service, outcome);
-      return OptionalLong.empty();
-    }
-    if (!ctx.isShared()) {
-      ctx.exclude(failed.endpoint());
-    }
-    return OptionalLong.of(delay);
+  /** Records one logical call in the retry budget (once per call, whatever its attempts). */
+  void depositCall() {
+    budget.deposit(ticker.read());
   }
 
-  /**
-   * Runs a call with retries: acquires an endpoint, runs {@code attempt} on it, classifies a
-   * failure with {@code classifier}, and tries another endpoint while {@link #retryDelayNanos}
-   * allows (waiting out the backoff on this thread). The lease of every attempt is finished once.
-   *
-   * <p>If no endpoint can be acquired for a retry, the previous attempt's exception is thrown with
-   * the acquisition failure added as suppressed.
-   *
-   * @throws X the last attempt's exception when no retry is allowed
-   * @throws NoHealthyEndpointException if no endpoint could be acquired for the first attempt
-   */
-  public <T, X extends Exception> T execute(
-      CallContext ctx, Attempt<T, X> attempt, Function<Throwable, Outcome> classifier) throws X {
-    Lease lease = acquire(ctx);
-    for (int attempts = 1; ; attempts++) {
-      try {
-        T result = attempt.run(lease);
-        if (!lease.isCompleted()) {
-          lease.complete(Outcome.SUCCESS);
+  /** Takes one retry from the budget; false when it is spent. */
+  boolean withdrawRetry() {
+    return budget.tryWithdraw();
+  }
+
+  /** Keeps {@code e} out of new calls for {@code nanos} (Retry-After). */
+  void backOff(Endpoint e, long nanos) {
+    serial.execute(() -> backoffs.backOff(e, nanos));
+  }
+
+  /** The scheduler of this cluster's timed state, retries and hedges. */
+  Scheduler scheduler() {
+    return timer;
+  }
+
+  /** Watches a hedgeable attempt until it settles or its hedge is due. */
+  void watchForHedge(HedgeWatch.Watched call) {
+    HedgeWatch watch = hedgeWatch;
+    if (watch == null) {
+      synchronized (this) {
+        watch = hedgeWatch;
+        if (watch == null) {
+          watch = new HedgeWatch(service, ticker);
+          hedgeWatch = watch;
+          if (closed.get()) {
+            watch.close();
+          }
         }
-        return result;
-      } catch (Exception e) {
-        if (!lease.isCompleted()) {
-          lease.complete(classifier.apply(e));
-        }
-        OptionalLong delay = retryDelayNanos(ctx, lease, attempts);
-        if (delay.isEmpty()) {
-          throw e;
-        }
-        if (delay.getAsLong() > 0) {
-          LockSupport.parkNanos(delay.getAsLong());
-        }
-        try {
-          lease = acquire(ctx);
-        } catch (RuntimeException noEndpoint) {
-          e.addSuppressed(noEndpoint);
-          throw e;
-        }
-      } catch (Error error) {
-        lease.close();
-        throw error;
       }
+    }
+    watch.watch(call);
+  }
+
+  /** Runs a hedge (a blocking attempt, or an asynchronous one's start) on a hedge thread. */
+  void runHedge(Runnable hedge) {
+    ExecutorService executor = hedgeExecutor;
+    if (executor == null) {
+      synchronized (this) {
+        executor = hedgeExecutor;
+        if (executor == null) {
+          AtomicInteger threads = new AtomicInteger();
+          executor =
+              Executors.newCachedThreadPool(
+                  r -> {
+                    Thread t =
+                        new Thread(
+                            r, "switchboard-hedge-" + service + "-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                  });
+          hedgeExecutor = executor;
+          if (closed.get()) {
+            executor.shutdown();
+          }
+        }
+      }
+    }
+    try {
+      executor.execute(hedge);
+    } catch (RejectedExecutionException closedMeanwhile) {
+      logger.debug("Service '{}': closed; hedge not sent", service);
     }
   }
 
@@ -498,8 +525,16 @@ public final class Cluster implements AutoCloseable {
       healthChecker.close();
     }
     serial.execute(state::close);
+    synchronized (this) {
+      if (hedgeWatch != null) {
+        hedgeWatch.close();
+      }
+      if (hedgeExecutor != null) {
+        hedgeExecutor.shutdown(); // running hedges finish within their calls' deadlines
+      }
+    }
     if (ownsTimer) {
-      timer.close();
+      ((SystemScheduler) timer).close();
     }
   }
 
@@ -650,8 +685,9 @@ public final class Cluster implements AutoCloseable {
     private Duration failurePenalty = Duration.ofSeconds(1);
     private final List<ClusterListener> listeners = new ArrayList<>();
     private Ticker ticker = Ticker.system();
-    private @Nullable Timer timer;
+    private @Nullable Scheduler timer;
     private @Nullable Clock breakerClock;
+    private @Nullable Function<? super Endpoint, ? extends AutoCloseable> resourceFactory;
 
     private Builder(String service) {
       if (service == null || service.isBlank()) {
@@ -817,16 +853,73 @@ public final class Cluster implements AutoCloseable {
       return this;
     }
 
-    /** A ticker for latency and timed state (tests). */
-    Builder ticker(Ticker ticker) {
+    /**
+     * The source of time for latency, deadlines and timed state (default {@link
+     * Ticker#system()}); with {@link #scheduler} a virtual clock runs the cluster in tests and
+     * simulations.
+     */
+    public Builder ticker(Ticker ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker");
       return this;
     }
 
-    /** A timer for timed state changes, not closed by the cluster (tests). */
-    Builder timer(Timer timer) {
-      this.timer = Objects.requireNonNull(timer, "timer");
+    /**
+     * Runs the cluster's timed work (ejection ends, probes, slow-start steps, back-offs, retries
+     * of asynchronous calls); several clusters may share one. The cluster does not close it. By
+     * default each cluster has a daemon thread of its own.
+     */
+    public Builder scheduler(Scheduler scheduler) {
+      this.timer = Objects.requireNonNull(scheduler, "scheduler");
       return this;
+    }
+
+    /** As {@link #scheduler} (tests). */
+    Builder timer(Scheduler timer) {
+      return scheduler(timer);
+    }
+
+    /**
+     * Opens an integration's per-endpoint resource (a connection pool, say) when an endpoint
+     * joins; the cluster closes it when the endpoint has left and its last call finished. Calls
+     * reach it through {@link Lease#resource} (grpc's subchannels, Finagle's balancer nodes). The
+     * factory runs on the cluster's serial executor: it must be quick and must not block.
+     */
+    public Builder endpointResource(Function<? super Endpoint, ? extends AutoCloseable> factory) {
+      this.resourceFactory = Objects.requireNonNull(factory, "factory");
+      return this;
+    }
+
+    /**
+     * A builder with this one's settings, to derive a cluster without changing this builder
+     * (listeners are copied, not shared state).
+     */
+    public Builder copy() {
+      Builder b = new Builder(service);
+      b.registry = registry;
+      b.policy = policy;
+      b.localZone = localZone;
+      b.zoneMinHealthyPercent = zoneMinHealthyPercent;
+      b.breakerConfig = breakerConfig;
+      b.outlierDetection = outlierDetection;
+      b.healthCheck = healthCheck;
+      b.slowStart = slowStart;
+      b.slowStartMinPercent = slowStartMinPercent;
+      b.panicThresholdPercent = panicThresholdPercent;
+      b.retryPolicy = retryPolicy;
+      b.maxInFlightPerEndpoint = maxInFlightPerEndpoint;
+      b.rateLimit = rateLimit;
+      b.massRemovalPercent = massRemovalPercent;
+      b.massRemovalHold = massRemovalHold;
+      b.updateDebounce = updateDebounce;
+      b.firstMembersWait = firstMembersWait;
+      b.ewmaDecay = ewmaDecay;
+      b.failurePenalty = failurePenalty;
+      b.listeners.addAll(listeners);
+      b.ticker = ticker;
+      b.timer = timer;
+      b.breakerClock = breakerClock;
+      b.resourceFactory = resourceFactory;
+      return b;
     }
 
     /** The wall clock the circuit breakers read (tests). */
@@ -872,7 +965,8 @@ public final class Cluster implements AutoCloseable {
               ClusterListeners.of(all),
               ticker,
               timer,
-              breakerClock),
+              breakerClock,
+              resourceFactory),
           added,
           listeners);
     }

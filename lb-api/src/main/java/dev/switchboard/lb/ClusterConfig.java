@@ -6,6 +6,7 @@ import dev.switchboard.lb.registry.ServiceRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import java.time.Clock;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /** A cluster's validated settings, as built by {@link Cluster.Builder}. Immutable. */
@@ -32,5 +33,6 @@ record ClusterConfig(
     long failurePenaltyNanos,
     ClusterListener listener,
     Ticker ticker,
-    @Nullable Timer timer,
-    @Nullable Clock breakerClock) {}
+    @Nullable Scheduler timer,
+    @Nullable Clock breakerClock,
+    @Nullable Function<? super Endpoint, ? extends AutoCloseable> resourceFactory) {}

@@ -36,7 +36,7 @@ final class ClusterState {
 
   final ClusterConfig config;
   final SerialExecutor serial;
-  final Timer timer;
+  final Scheduler timer;
   final Ticker ticker;
 
   /** Members by key, in registry order. Serial executor only. */
@@ -54,7 +54,7 @@ final class ClusterState {
   private volatile @Nullable String registryProblem;
   private volatile long registryUpdateNanos;
 
-  ClusterState(ClusterConfig config, SerialExecutor serial, Timer timer) {
+  ClusterState(ClusterConfig config, SerialExecutor serial, Scheduler timer) {
     this.config = config;
     this.serial = serial;
     this.timer = timer;
@@ -108,8 +108,22 @@ final class ClusterState {
   // ---- endpoints ----------------------------------------------------------------------------
 
   Endpoint newEndpoint(ServiceInstance instance, CircuitBreaker breaker) {
-    return new Endpoint(
-        instance, breaker, config.ewmaDecayNanos(), config.failurePenaltyNanos(), ticker.read());
+    Endpoint e =
+        new Endpoint(
+            instance, breaker, config.ewmaDecayNanos(), config.failurePenaltyNanos(), ticker.read());
+    var factory = config.resourceFactory();
+    if (factory != null) {
+      try {
+        e.openResource(factory.apply(e));
+      } catch (RuntimeException failure) {
+        logger.warn(
+            "Service '{}': opening the resource of {} failed; its calls will fail",
+            config.service(),
+            e.address(),
+            failure);
+      }
+    }
+    return e;
   }
 
   /** Takes {@code e} out of the cluster; it is closed once its last in-flight call finishes. */
@@ -121,6 +135,16 @@ final class ClusterState {
 
   void closeIfIdle(Endpoint e) {
     if (e.tryClose()) {
+      AutoCloseable resource = e.takeResource();
+      if (resource != null) {
+        try {
+          resource.close();
+        } catch (Exception failure) {
+          logger.warn(
+              "Service '{}': closing the resource of {} failed", config.service(), e.address(),
+              failure);
+        }
+      }
       notifyListener(l -> l.endpointRemoved(e));
     }
   }
@@ -143,6 +167,18 @@ final class ClusterState {
     }
   }
 
+  /**
+   * {@code e} recovered from a state that kept it out of traffic (ejection, open breaker, refused
+   * connects, Retry-After, a failing check): it re-enters slow start, so it is not flooded at once.
+   * Serial executor only.
+   */
+  void recovered(Endpoint e) {
+    if (config.slowStartNanos() > 0) {
+      e.startSlowStart(ticker.read());
+    }
+    rebuild();
+  }
+
   // ---- eligibility and rebuild --------------------------------------------------------------
 
   /** Asks for a rebuild; callable from any thread. Requests made before it runs coalesce. */
@@ -153,7 +189,7 @@ final class ClusterState {
   }
 
   /** The first reason that keeps {@code e} from traffic, ignoring zone and load. */
-  static Eligibility baseEligibility(Endpoint e) {
+  static Eligibility baseEligibility(Endpoint e, long now) {
     ServiceInstance instance = e.instance();
     if (instance.draining()) {
       return Eligibility.DRAINING;
@@ -165,6 +201,12 @@ final class ClusterState {
     CircuitBreaker.State state = h.breaker.getState();
     if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
       return Eligibility.CIRCUIT_OPEN;
+    }
+    if (h.connectRefusals > 0 && now - h.refusingUntilNanos < 0) {
+      return Eligibility.REFUSING_CONNECTIONS;
+    }
+    if (h.backedOffUntilNanos != 0 && now - h.backedOffUntilNanos < 0) {
+      return Eligibility.BACKED_OFF;
     }
     if (h.ejected) {
       return Eligibility.EJECTED;
@@ -187,17 +229,25 @@ final class ClusterState {
     boolean[] take = new boolean[n];
     int serving = 0;
     int healthy = 0;
+    int overridable = 0;
     for (int i = 0; i < n; i++) {
-      reasons[i] = baseEligibility(members[i]);
+      reasons[i] = baseEligibility(members[i], now);
       if (reasons[i] == Eligibility.ELIGIBLE) {
         healthy++;
       }
-      if (reasons[i] == Eligibility.ELIGIBLE || reasons[i].isHealthFailure()) {
+      if (reasons[i].isHealthFailure()) {
+        overridable++;
+      }
+      if (reasons[i] == Eligibility.ELIGIBLE || reasons[i].isUnhealthy()) {
         serving++;
       }
     }
-    // Panic: with too few healthy members, spread over all of them rather than melt the few.
-    boolean panic = serving > 0 && healthy * 100L < (long) config.panicThresholdPercent() * serving;
+    // Panic: with too few healthy members, spread over those that failed a health signal (ejected,
+    // failing an active check) rather than melt the few healthy ones (Envoy's panic threshold).
+    // Members with an open breaker, refusing connects or backed off by Retry-After stay out even
+    // then: calls to them would fail at once, so when nothing else is left a call fails fast.
+    boolean panic =
+        overridable > 0 && healthy * 100L < (long) config.panicThresholdPercent() * serving;
     for (int i = 0; i < n; i++) {
       take[i] = reasons[i] == Eligibility.ELIGIBLE || (panic && reasons[i].isHealthFailure());
     }
@@ -279,7 +329,7 @@ final class ClusterState {
     int localTaken = 0;
     for (int i = 0; i < members.length; i++) {
       if (zone.equals(members[i].instance().zone())) {
-        if (reasons[i] == Eligibility.ELIGIBLE || reasons[i].isHealthFailure()) {
+        if (reasons[i] == Eligibility.ELIGIBLE || reasons[i].isUnhealthy()) {
           localServing++;
         }
         if (take[i]) {

@@ -6,6 +6,7 @@ import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One member of a cluster as this client sees it: the registered instance plus the client's own
@@ -34,6 +35,8 @@ public final class Endpoint {
   private final PickResult picked = PickResult.of(this);
   private final EndpointHealth health;
   private volatile ServiceInstance instance;
+  // The integration's per-endpoint state (a connection pool), opened when the endpoint joined.
+  private volatile @Nullable AutoCloseable resource;
 
   // Load
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -131,6 +134,38 @@ public final class Endpoint {
       return Double.MAX_VALUE / 2;
     }
     return latency * (pending + 1);
+  }
+
+  /**
+   * The integration's resource for this endpoint (a Thrift connection pool, say), opened by the
+   * factory given to {@link Cluster.Builder#endpointResource} when the endpoint joined and closed
+   * when it left and its last call finished.
+   *
+   * @throws IllegalStateException if the cluster has no resource factory, or the resource is not
+   *     a {@code type}
+   */
+  public <R> R resource(Class<R> type) {
+    AutoCloseable r = resource;
+    if (!type.isInstance(r)) {
+      throw new IllegalStateException(
+          "endpoint "
+              + address()
+              + " has no resource of "
+              + type.getName()
+              + (r == null ? " (the cluster has no endpointResource factory)" : " but a " + r));
+    }
+    return type.cast(r);
+  }
+
+  void openResource(@Nullable AutoCloseable resource) {
+    this.resource = resource;
+  }
+
+  /** The resource, detached so it is closed once. */
+  @Nullable AutoCloseable takeResource() {
+    AutoCloseable r = resource;
+    resource = null;
+    return r;
   }
 
   /** This endpoint as a pick result; made once, so returning it allocates nothing. */

@@ -3,8 +3,9 @@ package dev.switchboard.lb;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 /**
- * The health state of one endpoint other than its load: its circuit breaker, outlier ejection and
- * active health-check results. Fields other than the breaker are written only on the cluster's
+ * The health state of one endpoint other than its load: its circuit breaker, outlier ejection,
+ * active health-check results, refused connects and Retry-After back-off, read by one eligibility
+ * pass ({@code ClusterState.baseEligibility}, Envoy's {@code Host::HealthFlag}). Fields other than the breaker are written only on the cluster's
  * serial executor and read anywhere.
  */
 final class EndpointHealth {
@@ -20,6 +21,13 @@ final class EndpointHealth {
   volatile boolean checkFailing;
   int checkSuccesses;
   int checkFailures;
+
+  // Refused connects: backed off until (ticker nanos); refusals in a row drive the doubling.
+  volatile long refusingUntilNanos;
+  volatile int connectRefusals;
+
+  // Retry-After: the endpoint asked not to be called until (ticker nanos).
+  volatile long backedOffUntilNanos;
 
   EndpointHealth(CircuitBreaker breaker) {
     this.breaker = breaker;

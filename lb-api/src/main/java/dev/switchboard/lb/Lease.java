@@ -2,6 +2,7 @@ package dev.switchboard.lb;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One call's claim on one endpoint, from {@link Cluster#acquire}: the endpoint's in-flight count is
@@ -37,6 +38,12 @@ public final class Lease implements AutoCloseable {
   private final boolean probe;
   private final CallListener callListener;
   private volatile Outcome outcome;
+  private volatile long attemptDeadlineNanos = Long.MAX_VALUE;
+  private volatile boolean detached;
+  private volatile boolean cancellable;
+  // Cancellation: null, or the hooks to run; CANCELLED once cancel() ran. Guarded by this.
+  private @Nullable Object onCancel;
+  private boolean cancelled;
 
   Lease(
       Cluster cluster,
@@ -49,6 +56,139 @@ public final class Lease implements AutoCloseable {
     this.startNanos = startNanos;
     this.probe = probe;
     this.callListener = callListener;
+  }
+
+  /**
+   * When this attempt must have ended, as a ticker reading ({@link Long#MAX_VALUE}: no deadline).
+   * The call's deadline, or earlier for an idempotent attempt that may still be retried: the call
+   * engine leaves it room for another attempt, so an endpoint that stops answering cannot use up
+   * the whole deadline. Integrations bound connect, handshake and read by it.
+   */
+  public long attemptDeadlineNanos() {
+    return attemptDeadlineNanos;
+  }
+
+  void attemptDeadlineNanos(long deadline) {
+    this.attemptDeadlineNanos = deadline;
+  }
+
+  /**
+   * The time left until {@link #attemptDeadlineNanos}, at least 1 ms, at most {@code maxNanos}.
+   */
+  public long remainingNanos(long maxNanos) {
+    long deadline = attemptDeadlineNanos;
+    if (deadline == Long.MAX_VALUE) {
+      return maxNanos;
+    }
+    long left = deadline - cluster.ticker().read();
+    return Math.max(1_000_000L, Math.min(left, maxNanos));
+  }
+
+  /** The endpoint's resource (see {@link Endpoint#resource}). */
+  public <R> R resource(Class<R> type) {
+    return endpoint.resource(type);
+  }
+
+  /**
+   * Runs {@code hook} when the call engine abandons this attempt: another attempt of the call
+   * answered first (hedging), or the caller cancelled the call. Use it to abort the attempt's I/O
+   * (close its connection, cancel its request). Runs at once if already abandoned; never runs
+   * after the lease is finished by its own attempt. Thread-safe.
+   */
+  public void onCancel(Runnable hook) {
+    java.util.Objects.requireNonNull(hook, "hook");
+    boolean runNow;
+    synchronized (this) {
+      runNow = cancelled;
+      if (!runNow) {
+        if (onCancel == null) {
+          onCancel = hook;
+        } else if (onCancel instanceof java.util.List<?> list) {
+          @SuppressWarnings("unchecked")
+          java.util.List<Runnable> hooks = (java.util.List<Runnable>) list;
+          hooks.add(hook);
+        } else {
+          java.util.List<Runnable> hooks = new java.util.ArrayList<>(2);
+          hooks.add((Runnable) onCancel);
+          hooks.add(hook);
+          onCancel = hooks;
+        }
+      }
+    }
+    if (runNow) {
+      hook.run();
+    }
+  }
+
+  /**
+   * Whether the call engine may abandon this attempt (it is hedged, or asynchronous): an attempt
+   * that can abort its I/O registers {@link #onCancel} then. A blocking attempt that is not
+   * cancellable is ended by interrupting its thread.
+   */
+  public boolean isCancellable() {
+    return cancellable;
+  }
+
+  void cancellable(boolean cancellable) {
+    this.cancellable = cancellable;
+  }
+
+  /** Whether the call engine abandoned this attempt (see {@link #onCancel}). */
+  public synchronized boolean isCancelled() {
+    return cancelled;
+  }
+
+  /** Abandons the attempt: runs its cancel hooks once. */
+  void cancel() {
+    Object hooks;
+    synchronized (this) {
+      if (cancelled || outcome != null) {
+        return; // finished by its own attempt: nothing left to abandon
+      }
+      cancelled = true;
+      hooks = onCancel;
+      onCancel = null;
+    }
+    if (hooks instanceof Runnable r) {
+      runHook(r);
+    } else if (hooks instanceof java.util.List<?> list) {
+      for (Object r : list) {
+        runHook((Runnable) r);
+      }
+    }
+  }
+
+  private void runHook(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      org.slf4j.LoggerFactory.getLogger(Lease.class)
+          .warn("A cancel hook of a call to {} threw; ignored", endpoint.address(), e);
+    }
+  }
+
+  /**
+   * Keeps this lease open after the attempt returns: the call engine then does not finish it,
+   * and whoever holds it must ({@code ThriftCluster.borrowTransport} hands its lease to the
+   * transport it returns this way).
+   */
+  public void detach() {
+    detached = true;
+  }
+
+  boolean isDetached() {
+    return detached;
+  }
+
+  /**
+   * Keeps this lease's endpoint out of new calls for {@code delay} (an HTTP 503's {@code
+   * Retry-After}): it is not picked until then.
+   */
+  public void backOff(java.time.Duration delay) {
+    if (delay.isNegative() || delay.isZero()) {
+      return;
+    }
+    cluster.backOff(endpoint, CallContext.saturatedNanos(delay));
   }
 
   /** The cluster that granted this lease. */

@@ -14,7 +14,10 @@ public enum Outcome {
   TIMEOUT,
   /** The request was (or may have been) sent and the connection broke. Retry only if idempotent. */
   TRANSPORT_FAILURE,
-  /** The endpoint said it is overloaded and did not process the call: retry elsewhere. */
+  /**
+   * The endpoint said it is overloaded or unavailable (an HTTP 503). Its answer does not prove
+   * the call was not processed, so, like a timeout, it is retried elsewhere only if idempotent.
+   */
   OVERLOADED,
   /**
    * The endpoint answered with an application-level error (a declared exception, a 4xx status). The
@@ -36,14 +39,17 @@ public enum Outcome {
   }
 
   /**
-   * Whether a call that ended this way may be sent to another endpoint.
+   * Whether a call that ended this way may be sent to another endpoint: the one rule every
+   * integration follows (the call engine asks it). Always after a connect failure (nothing was
+   * sent); after a timeout, a broken connection or an overloaded answer only if repeating the
+   * call is harmless; never after an answer or a cancellation.
    *
    * @param idempotent whether repeating the call is harmless
    */
   public boolean isRetryable(boolean idempotent) {
     return switch (this) {
-      case CONNECT_FAILURE, OVERLOADED -> true;
-      case TIMEOUT, TRANSPORT_FAILURE -> idempotent;
+      case CONNECT_FAILURE -> true;
+      case TIMEOUT, TRANSPORT_FAILURE, OVERLOADED -> idempotent;
       case SUCCESS, APPLICATION_ERROR, CANCELLED -> false;
     };
   }

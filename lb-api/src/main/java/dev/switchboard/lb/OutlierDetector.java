@@ -88,18 +88,19 @@ final class OutlierDetector {
     if (e.isRemoved() || state.isClosed()) {
       return;
     }
-    if (state.config.slowStartNanos() > 0) {
-      e.startSlowStart(now);
-    }
     logger.info("Service '{}': restored {} after ejection", state.config.service(), e.address());
     state.notifyListener(l -> l.endpointRestored(e));
-    state.rebuild();
+    state.recovered(e);
   }
 
   /** Reacts to a breaker state change seen by a caller. Serial executor only. */
-  void breakerChanged(Endpoint e) {
-    if (e.health().breaker.getState() == CircuitBreaker.State.OPEN) {
+  void breakerChanged(Endpoint e, CircuitBreaker.State from) {
+    CircuitBreaker.State now = e.health().breaker.getState();
+    if (now == CircuitBreaker.State.OPEN) {
       scheduleProbe(e, openWaitNanos(e));
+    } else if (now == CircuitBreaker.State.CLOSED && from != CircuitBreaker.State.CLOSED) {
+      state.recovered(e); // its probes succeeded: ramp it up again like any other recovery
+      return;
     }
     state.rebuild();
   }

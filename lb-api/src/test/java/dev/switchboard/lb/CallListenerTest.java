@@ -146,9 +146,10 @@ class CallListenerTest {
     try (Cluster cluster = f.builder().localZone("a").listener(recorder).build()) {
       ClusterFixture.call(cluster, Outcome.SUCCESS);
       // The local endpoint already tried: the retry spills over to every zone.
-      CallContext retry = CallContext.builder().build();
-      retry.exclude(ClusterMembershipTest.endpoint(cluster, "127.0.0.1:9001"));
-      try (Lease lease = cluster.acquire(retry)) {
+      Exclusions retry =
+          Exclusions.of(CallContext.builder().build())
+              .exclude(ClusterMembershipTest.endpoint(cluster, "127.0.0.1:9001"));
+      try (Lease lease = cluster.acquire(retry, Long.MAX_VALUE, false)) {
         lease.complete(Outcome.SUCCESS);
         assertThat(lease.endpoint().instance().zone()).isEqualTo("b");
       }

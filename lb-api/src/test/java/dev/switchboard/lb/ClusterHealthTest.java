@@ -98,7 +98,7 @@ class ClusterHealthTest {
             .panicThreshold(0)
             .build()) {
       for (int i = 0; i < 4; i++) {
-        ClusterFixture.call(cluster, Outcome.CONNECT_FAILURE);
+        ClusterFixture.call(cluster, Outcome.TRANSPORT_FAILURE);
       }
       assertThatThrownBy(cluster::acquire)
           .isInstanceOf(NoHealthyEndpointException.class)
@@ -128,7 +128,7 @@ class ClusterHealthTest {
       callsUntil(
           cluster,
           bad,
-          Outcome.CONNECT_FAILURE,
+          Outcome.TRANSPORT_FAILURE,
           () -> snap(cluster, bad).eligibility() == Eligibility.EJECTED);
       assertThat(snap(cluster, bad).ejectionRemaining()).isEqualTo(Duration.ofSeconds(10));
       assertThat(spread(cluster, 40)).doesNotContainKey(bad);
@@ -179,8 +179,8 @@ class ClusterHealthTest {
         new OutlierDetection(3, Duration.ofSeconds(10), Duration.ofSeconds(40), 100);
     try (Cluster cluster = f.builder().disableCircuitBreaker().outlierDetection(od).build()) {
       for (int i = 0; i < 10; i++) {
-        ClusterFixture.call(cluster, Outcome.CONNECT_FAILURE);
-        ClusterFixture.call(cluster, Outcome.CONNECT_FAILURE);
+        ClusterFixture.call(cluster, Outcome.TRANSPORT_FAILURE);
+        ClusterFixture.call(cluster, Outcome.TRANSPORT_FAILURE);
         ClusterFixture.call(cluster, Outcome.SUCCESS);
       }
       assertThat(snap(cluster, "127.0.0.1:9001").eligibility()).isEqualTo(Eligibility.ELIGIBLE);
@@ -200,7 +200,7 @@ class ClusterHealthTest {
         Endpoint e = ClusterMembershipTest.endpoint(cluster, a);
         for (int i = 0; i < 2; i++) {
           e.tryReserve(Integer.MAX_VALUE);
-          cluster.finish(e, Outcome.CONNECT_FAILURE, 1000, f.clock.read(), false);
+          cluster.finish(e, Outcome.TRANSPORT_FAILURE, 1000, f.clock.read(), false);
         }
       }
       long ejected =
@@ -213,7 +213,38 @@ class ClusterHealthTest {
   }
 
   @Test
-  void panic_belowThreshold_spreadsOverAllIncludingUnhealthy() {
+  void panic_belowThreshold_spreadsOverEjectedMembers() {
+    f.addMembers(9001, 4);
+    try (Cluster cluster =
+        f.builder()
+            .disableCircuitBreaker()
+            .outlierDetection(
+                new OutlierDetection(3, Duration.ofSeconds(30), Duration.ofSeconds(300), 100))
+            .panicThreshold(50)
+            .build()) {
+      for (String a : List.of("127.0.0.1:9001", "127.0.0.1:9002")) {
+        eject(cluster, a);
+      }
+      // 2 of 4 healthy = 50%: not below the threshold.
+      assertThat(cluster.snapshot().panic()).isFalse();
+      assertThat(cluster.snapshot().eligibleCount()).isEqualTo(2);
+      eject(cluster, "127.0.0.1:9003");
+      ClusterSnapshot s = cluster.snapshot();
+      assertThat(s.panic()).isTrue();
+      assertThat(s.eligibleCount()).isEqualTo(4);
+      assertThat(s.endpoint("127.0.0.1:9001").orElseThrow().eligibility())
+          .isEqualTo(Eligibility.EJECTED);
+      assertThat(spread(cluster, 200)).hasSize(4);
+    }
+  }
+
+  /**
+   * Panic overrides health signals (ejection, active checks), not open breakers: those members
+   * would fail the call at once. The last healthy member takes every call, and once none is left
+   * calls fail fast, naming each member's reason.
+   */
+  @Test
+  void panic_neverOverridesOpenBreakers_allOpenFailsFastNamingReasons() {
     f.addMembers(9001, 4);
     try (Cluster cluster =
         f.builder()
@@ -221,20 +252,29 @@ class ClusterHealthTest {
             .outlierDetection(OutlierDetection.disabled())
             .panicThreshold(50)
             .build()) {
-      for (String a : List.of("127.0.0.1:9001", "127.0.0.1:9002")) {
+      for (String a : List.of("127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003")) {
         openBreaker(cluster, a);
       }
-      // 2 of 4 healthy = 50%: not below the threshold.
-      assertThat(cluster.snapshot().panic()).isFalse();
-      assertThat(cluster.snapshot().eligibleCount()).isEqualTo(2);
-      openBreaker(cluster, "127.0.0.1:9003");
       ClusterSnapshot s = cluster.snapshot();
-      assertThat(s.panic()).isTrue();
-      assertThat(s.eligibleCount()).isEqualTo(4);
-      assertThat(s.endpoint("127.0.0.1:9001").orElseThrow().eligibility())
-          .isEqualTo(Eligibility.CIRCUIT_OPEN);
-      assertThat(spread(cluster, 200)).hasSize(4);
+      assertThat(s.panic()).isFalse();
+      assertThat(s.eligibleCount()).isEqualTo(1);
+      assertThat(spread(cluster, 50).keySet()).containsExactly("127.0.0.1:9004");
+      openBreaker(cluster, "127.0.0.1:9004");
+      assertThatThrownBy(cluster::acquire)
+          .isInstanceOf(NoHealthyEndpointException.class)
+          .hasMessageContaining("none of its 4 members is eligible")
+          .hasMessageContaining("127.0.0.1:9001 circuit breaker open")
+          .hasMessageContaining("127.0.0.1:9004 circuit breaker open");
     }
+  }
+
+  private void eject(Cluster cluster, String address) {
+    Endpoint e = ClusterMembershipTest.endpoint(cluster, address);
+    for (int i = 0; i < 3; i++) {
+      e.tryReserve(Integer.MAX_VALUE);
+      cluster.finish(e, Outcome.TRANSPORT_FAILURE, 1000, f.clock.read(), false);
+    }
+    assertThat(e.health().ejected).isTrue();
   }
 
   @Test
@@ -260,7 +300,7 @@ class ClusterHealthTest {
     Endpoint e = ClusterMembershipTest.endpoint(cluster, address);
     for (int i = 0; i < 4; i++) {
       e.tryReserve(Integer.MAX_VALUE);
-      cluster.finish(e, Outcome.CONNECT_FAILURE, 1000, f.clock.read(), false);
+      cluster.finish(e, Outcome.TRANSPORT_FAILURE, 1000, f.clock.read(), false);
     }
     assertThat(e.health().breaker.getState()).isEqualTo(CircuitBreaker.State.OPEN);
   }
@@ -309,7 +349,7 @@ class ClusterHealthTest {
             .build()) {
       Endpoint e = ClusterMembershipTest.endpoint(cluster, "127.0.0.1:9002");
       e.tryReserve(Integer.MAX_VALUE);
-      cluster.finish(e, Outcome.CONNECT_FAILURE, 1000, f.clock.read(), false);
+      cluster.finish(e, Outcome.TRANSPORT_FAILURE, 1000, f.clock.read(), false);
       assertThat(last.get().size()).isEqualTo(2);
       f.clock.advance(Duration.ofSeconds(5));
       assertThat(last.get().weights()).containsExactly(100, 20, 100);
@@ -346,14 +386,14 @@ class ClusterHealthTest {
     f.registry.add(instance(9002, "zone-a"));
     f.registry.add(instance(9101, "zone-b"));
     try (Cluster cluster = f.builder().localZone("zone-a", 50).build()) {
-      CallContext ctx = CallContext.builder().idempotent(true).build();
+      Call ctx = cluster.newCall(CallContext.builder().idempotent(true).build());
       for (int attempt = 1; attempt <= 2; attempt++) {
-        Lease lease = cluster.acquire(ctx);
+        Lease lease = LeaseAndRetryTest.acquire(cluster, ctx);
         assertThat(lease.instance().zone()).isEqualTo("zone-a");
-        lease.complete(Outcome.CONNECT_FAILURE);
-        assertThat(cluster.retryDelayNanos(ctx, lease, attempt)).isPresent();
+        lease.complete(Outcome.TIMEOUT);
+        assertThat(LeaseAndRetryTest.retryDelayNanos(ctx, lease, attempt)).isPresent();
       }
-      try (Lease third = cluster.acquire(ctx)) {
+      try (Lease third = LeaseAndRetryTest.acquire(cluster, ctx)) {
         assertThat(third.endpoint().address()).isEqualTo("127.0.0.1:9101");
       }
       // A fresh call still prefers the local zone.

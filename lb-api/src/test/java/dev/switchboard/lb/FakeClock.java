@@ -10,11 +10,11 @@ import java.util.List;
 import java.util.PriorityQueue;
 
 /**
- * A controllable clock for tests: a {@link Ticker}, a {@link Timer} whose tasks run only when time
+ * A controllable clock for tests: a {@link Ticker}, a {@link Scheduler} whose tasks run only when time
  * is advanced, and a {@link Clock} view for Resilience4j. Thread-safe; tasks run on the thread that
  * advances time.
  */
-public final class FakeClock implements Ticker, Timer {
+public final class FakeClock implements Ticker, Scheduler {
   private static final Instant EPOCH = Instant.parse("2026-01-01T00:00:00Z");
 
   private final PriorityQueue<Task> tasks = new PriorityQueue<>();
@@ -72,7 +72,6 @@ public final class FakeClock implements Ticker, Timer {
     return () -> t.cancelled = true;
   }
 
-  @Override
   public void close() {}
 
   /** A wall clock that moves with this ticker. */

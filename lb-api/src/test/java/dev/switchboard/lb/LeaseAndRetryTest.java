@@ -54,7 +54,10 @@ class LeaseAndRetryTest {
   @Test
   void outcome_classification() {
     assertThat(Outcome.CONNECT_FAILURE.isRetryable(false)).isTrue();
-    assertThat(Outcome.OVERLOADED.isRetryable(false)).isTrue();
+    // One rule for every integration: an overloaded answer does not prove the call was not
+    // processed, so only idempotent calls are retried after it (as HTTP 503s always were).
+    assertThat(Outcome.OVERLOADED.isRetryable(false)).isFalse();
+    assertThat(Outcome.OVERLOADED.isRetryable(true)).isTrue();
     assertThat(Outcome.TIMEOUT.isRetryable(false)).isFalse();
     assertThat(Outcome.TIMEOUT.isRetryable(true)).isTrue();
     assertThat(Outcome.TRANSPORT_FAILURE.isRetryable(true)).isTrue();
@@ -71,16 +74,16 @@ class LeaseAndRetryTest {
         f.builder()
             .retryPolicy(new RetryPolicy(10, Duration.ZERO, Duration.ZERO, 100, 100))
             .build()) {
-      CallContext ctx = CallContext.builder().idempotent(true).build();
+      Call ctx = cluster.newCall(CallContext.builder().idempotent(true).build());
       Set<String> tried = new HashSet<>();
       for (int attempt = 1; attempt <= 3; attempt++) {
-        Lease lease = cluster.acquire(ctx);
+        Lease lease = acquire(cluster, ctx);
         assertThat(tried.add(lease.endpoint().address())).as("new endpoint each attempt").isTrue();
         lease.complete(Outcome.TRANSPORT_FAILURE);
-        assertThat(cluster.retryDelayNanos(ctx, lease, attempt)).isPresent();
+        assertThat(retryDelayNanos(ctx, lease, attempt)).isPresent();
       }
       // Every member tried: a repeat is better than failing the call.
-      try (Lease lease = cluster.acquire(ctx)) {
+      try (Lease lease = acquire(cluster, ctx)) {
         assertThat(tried).contains(lease.endpoint().address());
       }
     }
@@ -90,16 +93,16 @@ class LeaseAndRetryTest {
   void retry_notIdempotent_noRetryAfterSend_butConnectFailureRetries() {
     f.addMembers(9001, 2);
     try (Cluster cluster = f.builder().build()) {
-      CallContext ctx = CallContext.builder().build();
-      Lease lease = cluster.acquire(ctx);
+      Call ctx = cluster.newCall(CallContext.builder().build());
+      Lease lease = acquire(cluster, ctx);
       lease.complete(Outcome.TRANSPORT_FAILURE);
-      assertThat(cluster.retryDelayNanos(ctx, lease, 1)).isEmpty();
-      Lease second = cluster.acquire(ctx);
+      assertThat(retryDelayNanos(ctx, lease, 1)).isEmpty();
+      Lease second = acquire(cluster, ctx);
       second.complete(Outcome.CONNECT_FAILURE);
-      assertThat(cluster.retryDelayNanos(ctx, second, 1)).isPresent();
-      Lease third = cluster.acquire(ctx);
+      assertThat(retryDelayNanos(ctx, second, 1)).isPresent();
+      Lease third = acquire(cluster, ctx);
       third.complete(Outcome.APPLICATION_ERROR);
-      assertThat(cluster.retryDelayNanos(ctx, third, 1)).isEmpty();
+      assertThat(retryDelayNanos(ctx, third, 1)).isEmpty();
     }
   }
 
@@ -108,17 +111,17 @@ class LeaseAndRetryTest {
     RetryPolicy policy = new RetryPolicy(3, Duration.ofMillis(10), Duration.ofMillis(25), 100, 100);
     f.addMembers(9001, 5);
     try (Cluster cluster = f.builder().retryPolicy(policy).build()) {
-      CallContext ctx = CallContext.builder().build();
-      Lease lease = cluster.acquire(ctx);
+      Call ctx = cluster.newCall(CallContext.builder().build());
+      Lease lease = acquire(cluster, ctx);
       lease.complete(Outcome.CONNECT_FAILURE);
-      OptionalLong d1 = cluster.retryDelayNanos(ctx, lease, 1);
+      OptionalLong d1 = retryDelayNanos(ctx, lease, 1);
       assertThat(d1.getAsLong()).isBetween(0L, 10_000_000L);
-      Lease l2 = cluster.acquire(ctx);
+      Lease l2 = acquire(cluster, ctx);
       l2.complete(Outcome.CONNECT_FAILURE);
-      assertThat(cluster.retryDelayNanos(ctx, l2, 2).getAsLong()).isBetween(0L, 20_000_000L);
-      Lease l3 = cluster.acquire(ctx);
+      assertThat(retryDelayNanos(ctx, l2, 2).getAsLong()).isBetween(0L, 20_000_000L);
+      Lease l3 = acquire(cluster, ctx);
       l3.complete(Outcome.CONNECT_FAILURE);
-      assertThat(cluster.retryDelayNanos(ctx, l3, 3)).isEmpty();
+      assertThat(retryDelayNanos(ctx, l3, 3)).isEmpty();
     }
     assertThat(policy.backoffNanos(1, 0.999)).isLessThan(10_000_000L);
     assertThat(policy.backoffNanos(2, 0.999)).isBetween(19_000_000L, 20_000_000L);
@@ -132,15 +135,16 @@ class LeaseAndRetryTest {
     RetryPolicy policy =
         new RetryPolicy(5, Duration.ofMillis(100), Duration.ofMillis(100), 100, 100);
     try (Cluster cluster = f.builder().retryPolicy(policy).build()) {
-      CallContext ctx = CallContext.builder().timeout(Duration.ofMillis(50), f.clock).build();
-      Lease lease = cluster.acquire(ctx);
+      Call ctx =
+          cluster.newCall(CallContext.builder().timeout(Duration.ofMillis(50), f.clock).build());
+      Lease lease = acquire(cluster, ctx);
       f.clock.advance(Duration.ofMillis(49));
       lease.complete(Outcome.CONNECT_FAILURE);
       // Backoff is at most 100 ms with jitter; with 1 ms left almost any backoff passes the
       // deadline.
       int allowed = 0;
       for (int i = 0; i < 50; i++) {
-        OptionalLong d = cluster.retryDelayNanos(ctx, lease, 1);
+        OptionalLong d = retryDelayNanos(ctx, lease, 1);
         if (d.isPresent()) {
           allowed++;
           assertThat(d.getAsLong()).isLessThan(1_000_000L);
@@ -148,7 +152,7 @@ class LeaseAndRetryTest {
       }
       assertThat(allowed).isLessThan(50);
       f.clock.advance(Duration.ofMillis(1));
-      assertThatThrownBy(() -> cluster.acquire(ctx))
+      assertThatThrownBy(() -> acquire(cluster, ctx))
           .isInstanceOf(DeadlineExceededException.class)
           .hasMessageContaining("'echo'");
     }
@@ -158,24 +162,21 @@ class LeaseAndRetryTest {
   void retryBudget_limitsRetriesToShareOfCallsPlusFloor() {
     f.addMembers(9001, 2);
     RetryPolicy policy = new RetryPolicy(2, Duration.ZERO, Duration.ZERO, 20, 1);
-    try (Cluster cluster = f.builder().retryPolicy(policy).build()) {
+    try (Cluster cluster =
+        f.builder()
+            .retryPolicy(policy)
+            .disableCircuitBreaker()
+            .outlierDetection(OutlierDetection.disabled())
+            .build()) {
       int retries = 0;
       for (int i = 0; i < 1000; i++) {
-        CallContext ctx = CallContext.builder().idempotent(true).build();
-        Lease lease = cluster.acquire(ctx);
-        lease.complete(Outcome.TIMEOUT);
-        if (cluster.retryDelayNanos(ctx, lease, 1).isPresent()) {
-          retries++;
-        }
+        retries += timesOutOnceThenAnswers(cluster) - 1;
       }
       // 20% of 1000 calls plus 1 per second over a 10 s window.
       assertThat(retries).isEqualTo(210);
       // Ten seconds later the window has moved on: calls refill it.
       f.clock.advance(Duration.ofSeconds(11));
-      CallContext ctx = CallContext.builder().idempotent(true).build();
-      Lease lease = cluster.acquire(ctx);
-      lease.complete(Outcome.TIMEOUT);
-      assertThat(cluster.retryDelayNanos(ctx, lease, 1)).isPresent();
+      assertThat(timesOutOnceThenAnswers(cluster)).isEqualTo(2);
     }
   }
 
@@ -184,13 +185,13 @@ class LeaseAndRetryTest {
     f.addMembers(9001, 2);
     RetryPolicy policy = new RetryPolicy(2, Duration.ZERO, Duration.ZERO, 0, 0);
     try (Cluster cluster = f.builder().retryPolicy(policy).build()) {
-      CallContext ctx = CallContext.builder().idempotent(true).build();
-      Lease timedOut = cluster.acquire(ctx);
+      Call ctx = cluster.newCall(CallContext.builder().idempotent(true).build());
+      Lease timedOut = acquire(cluster, ctx);
       timedOut.complete(Outcome.TIMEOUT);
-      assertThat(cluster.retryDelayNanos(ctx, timedOut, 1)).as("budget of zero").isEmpty();
-      Lease refused = cluster.acquire(ctx);
+      assertThat(retryDelayNanos(ctx, timedOut, 1)).as("budget of zero").isEmpty();
+      Lease refused = acquire(cluster, ctx);
       refused.complete(Outcome.CONNECT_FAILURE);
-      assertThat(cluster.retryDelayNanos(ctx, refused, 1)).isPresent();
+      assertThat(retryDelayNanos(ctx, refused, 1)).isPresent();
     }
   }
 
@@ -248,16 +249,19 @@ class LeaseAndRetryTest {
             .build()) {
       List<String> tried = new java.util.ArrayList<>();
       String result =
-          cluster.execute(
-              CallContext.builder().build(),
-              lease -> {
-                tried.add(lease.endpoint().address());
-                if (tried.size() < 3) {
-                  throw new java.net.ConnectException("refused by " + lease.endpoint().address());
-                }
-                return "ok from " + lease.endpoint().address();
-              },
-              e -> Outcome.CONNECT_FAILURE);
+          cluster
+              .newCall(CallContext.builder().build())
+              .run(
+                  classifying(
+                      lease -> {
+                        tried.add(lease.endpoint().address());
+                        if (tried.size() < 3) {
+                          throw new java.net.ConnectException(
+                              "refused by " + lease.endpoint().address());
+                        }
+                        return "ok from " + lease.endpoint().address();
+                      },
+                      Outcome.CONNECT_FAILURE));
       assertThat(tried).doesNotHaveDuplicates().hasSize(3);
       assertThat(result).isEqualTo("ok from " + tried.get(2));
       for (EndpointSnapshot s : cluster.snapshot().endpoints()) {
@@ -273,13 +277,15 @@ class LeaseAndRetryTest {
       List<Lease> leases = new java.util.ArrayList<>();
       assertThatThrownBy(
               () ->
-                  cluster.execute(
-                      CallContext.builder().build(),
-                      lease -> {
-                        leases.add(lease);
-                        throw new java.io.IOException("reset after send");
-                      },
-                      e -> Outcome.TRANSPORT_FAILURE))
+                  cluster
+                      .newCall(CallContext.builder().build())
+                      .run(
+                          classifying(
+                              lease -> {
+                                leases.add(lease);
+                                throw new java.io.IOException("reset after send");
+                              },
+                              Outcome.TRANSPORT_FAILURE)))
           .isInstanceOf(java.io.IOException.class)
           .hasMessage("reset after send");
       assertThat(leases).hasSize(1);
@@ -297,12 +303,14 @@ class LeaseAndRetryTest {
       int[] n = {0};
       assertThatThrownBy(
               () ->
-                  cluster.execute(
-                      CallContext.builder().idempotent(true).build(),
-                      lease -> {
-                        throw new IllegalStateException("timeout #" + ++n[0]);
-                      },
-                      e -> Outcome.TIMEOUT))
+                  cluster
+                      .newCall(CallContext.builder().idempotent(true).build())
+                      .run(
+                          classifying(
+                              lease -> {
+                                throw new IllegalStateException("timeout #" + ++n[0]);
+                              },
+                              Outcome.TIMEOUT)))
           .hasMessage("timeout #2");
     }
   }
@@ -328,5 +336,51 @@ class LeaseAndRetryTest {
     assertThatThrownBy(
             () -> new OutlierDetection(1, Duration.ofSeconds(10), Duration.ofSeconds(1), 10))
         .hasMessageContaining("maxEjectionTime");
+  }
+
+  /** Acquires for the next attempt of {@code call}, avoiding what it tried. */
+  static Lease acquire(Cluster cluster, Call call) {
+    return cluster.acquire(call, call.context().deadlineNanos(), false);
+  }
+
+  /** The engine's retry decision after {@code failed}; a retry excludes its endpoint. */
+  static OptionalLong retryDelayNanos(Call call, Lease failed, int attemptsMade) {
+    long delay = call.retryDelay(failed.outcome(), attemptsMade);
+    if (delay < 0) {
+      return OptionalLong.empty();
+    }
+    call.exclude(failed.endpoint());
+    return OptionalLong.of(delay);
+  }
+
+  /** Runs one idempotent call whose first attempt times out; returns the attempts it made. */
+  private static int timesOutOnceThenAnswers(Cluster cluster) {
+    int[] attempts = {0};
+    cluster
+        .newCall(CallContext.builder().idempotent(true).build())
+        .run(
+            lease -> {
+              if (++attempts[0] == 1) {
+                lease.complete(Outcome.TIMEOUT);
+              }
+              return "answered";
+            });
+    return attempts[0];
+  }
+
+  /** {@code attempt}, classifying every exception as {@code outcome}. */
+  static <T, X extends Exception> Attempt<T, X> classifying(
+      Attempt<T, X> attempt, Outcome outcome) {
+    return new Attempt<>() {
+      @Override
+      public T run(Lease lease) throws X {
+        return attempt.run(lease);
+      }
+
+      @Override
+      public Outcome classify(Throwable error) {
+        return outcome;
+      }
+    };
   }
 }

@@ -1,6 +1,6 @@
 package dev.switchboard.lb.policy;
 
-import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.PickResult;
 import org.jspecify.annotations.Nullable;
@@ -56,9 +56,9 @@ final class LeastConnectionsPicker implements Picker {
   }
 
   @Override
-  public PickResult pick(CallContext ctx, long nowNanos) {
+  public PickResult pick(PickArgs args, long nowNanos) {
     Endpoint[] es = endpoints;
-    long sample = TwoChoices.sample(es, ctx, random);
+    long sample = TwoChoices.sample(es, args, random);
     if (sample == TwoChoices.NONE) {
       return PickResult.none();
     }

@@ -1,6 +1,6 @@
 package dev.switchboard.lb.policy;
 
-import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.PickResult;
 
 /**
@@ -9,7 +9,7 @@ import dev.switchboard.lb.PickResult;
  * replaces it.
  *
  * <p>Implementations must be thread-safe, must never block or take a lock, should allocate nothing,
- * and must skip candidates the call has excluded ({@link CallContext#isExcluded}) while another
+ * and must skip candidates the call has excluded ({@link PickArgs#isExcluded}) while another
  * candidate exists. They never return null: {@link PickResult#none()} when nothing is available.
  */
 @FunctionalInterface
@@ -18,8 +18,8 @@ public interface Picker {
   /**
    * Picks an endpoint for one call.
    *
-   * @param ctx the call; its exclusions must be honoured
+   * @param args the call; its exclusions must be honoured
    * @param nowNanos the cluster ticker's reading for this call (read once by the caller)
    */
-  PickResult pick(CallContext ctx, long nowNanos);
+  PickResult pick(PickArgs args, long nowNanos);
 }

@@ -1,6 +1,7 @@
 package dev.switchboard.lb.policy;
 
 import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.Hashing;
 import dev.switchboard.lb.PickResult;
@@ -131,22 +132,22 @@ final class RingHashPicker implements Picker {
   }
 
   @Override
-  public PickResult pick(CallContext ctx, long nowNanos) {
+  public PickResult pick(PickArgs args, long nowNanos) {
     ToLongFunction<CallContext> f = keyFunction;
     long position;
     if (f != null) {
-      position = Hashing.mix64(f.applyAsLong(ctx));
-    } else if (ctx.hasHashKey()) {
-      position = Hashing.mix64(ctx.hashKey());
+      position = Hashing.mix64(f.applyAsLong(args.context()));
+    } else if (args.context().hasHashKey()) {
+      position = Hashing.mix64(args.context().hashKey());
     } else {
       position = random.nextLong();
     }
     int p = ceilingPoint(position & POSITION_MASK);
     Endpoint e = endpoints[(int) (ring[p] & INDEX_MASK)];
-    if (ctx.excludedCount() == 0 || !ctx.isExcluded(e)) {
+    if (args.excludedCount() == 0 || !args.isExcluded(e)) {
       return e.asPickResult();
     }
-    return walkPastExcluded(ctx, p);
+    return walkPastExcluded(args, p);
   }
 
   /** The bucket of a position: its top bits, in the signed order the ring is sorted in. */
@@ -166,16 +167,16 @@ final class RingHashPicker implements Picker {
     return i == r.length ? 0 : i;
   }
 
-  private PickResult walkPastExcluded(CallContext ctx, int start) {
-    if (ctx.excludedCount() >= endpoints.length
-        && TwoChoices.nextAvailable(endpoints, ctx, 0, -1) < 0) {
+  private PickResult walkPastExcluded(PickArgs args, int start) {
+    if (args.excludedCount() >= endpoints.length
+        && TwoChoices.nextAvailable(endpoints, args, 0, -1) < 0) {
       return PickResult.none(); // every member excluded: do not walk the whole ring
     }
     long[] r = ring;
     for (int k = 1; k < r.length; k++) {
       int p = start + k < r.length ? start + k : start + k - r.length;
       Endpoint e = endpoints[(int) (r[p] & INDEX_MASK)];
-      if (!ctx.isExcluded(e)) {
+      if (!args.isExcluded(e)) {
         return e.asPickResult();
       }
     }

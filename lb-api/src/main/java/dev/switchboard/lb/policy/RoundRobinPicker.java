@@ -1,6 +1,6 @@
 package dev.switchboard.lb.policy;
 
-import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.PickResult;
 import java.util.Arrays;
@@ -76,7 +76,7 @@ final class RoundRobinPicker implements Picker {
   }
 
   @Override
-  public PickResult pick(CallContext ctx, long nowNanos) {
+  public PickResult pick(PickArgs args, long nowNanos) {
     Endpoint[] s = schedule;
     int len = s.length;
     int[] slots = cursor.slots;
@@ -86,26 +86,26 @@ final class RoundRobinPicker implements Picker {
       c %= len; // only after a rebuild shortened the schedule
     }
     Endpoint e = s[c];
-    if (ctx.excludedCount() != 0 && ctx.isExcluded(e)) {
-      return pickSkipping(ctx, c, slots, slot);
+    if (args.excludedCount() != 0 && args.isExcluded(e)) {
+      return pickSkipping(args, c, slots, slot);
     }
     int next = c + 1;
     slots[slot] = next == len ? 0 : next;
     return e.asPickResult();
   }
 
-  private PickResult pickSkipping(CallContext ctx, int c, int[] slots, int slot) {
+  private PickResult pickSkipping(PickArgs args, int c, int[] slots, int slot) {
     Endpoint[] s = schedule;
     int len = s.length;
     int p = c;
     for (int k = 0; k < Math.min(len, MAX_SKIP); k++) {
       p = p + 1 == len ? 0 : p + 1;
-      if (!ctx.isExcluded(s[p])) {
+      if (!args.isExcluded(s[p])) {
         slots[slot] = p + 1 == len ? 0 : p + 1;
         return s[p].asPickResult();
       }
     }
-    int i = TwoChoices.nextAvailable(endpoints, ctx, c % endpoints.length, -1);
+    int i = TwoChoices.nextAvailable(endpoints, args, c % endpoints.length, -1);
     return i < 0 ? PickResult.none() : endpoints[i].asPickResult();
   }
 

@@ -1,6 +1,6 @@
 package dev.switchboard.lb.policy;
 
-import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
 
 /**
@@ -19,20 +19,20 @@ final class TwoChoices {
    * whole sampling half of a P2C pick. When only one candidate is available both halves hold it
    * ({@code a == b}); when none is, {@link #NONE}. Allocation-free.
    */
-  static long sample(Endpoint[] endpoints, CallContext ctx, RandomSource random) {
+  static long sample(Endpoint[] endpoints, PickArgs args, RandomSource random) {
     int n = endpoints.length;
     if (n == 1) {
-      return ctx.excludedCount() != 0 && ctx.isExcluded(endpoints[0]) ? NONE : 0L;
+      return args.excludedCount() != 0 && args.isExcluded(endpoints[0]) ? NONE : 0L;
     }
     long r = random.nextLong();
     int a = first(r, n);
     int b = second(r, n, a);
-    if (ctx.excludedCount() != 0) {
-      if (ctx.isExcluded(endpoints[a])) {
-        a = nextAvailable(endpoints, ctx, a, b);
+    if (args.excludedCount() != 0) {
+      if (args.isExcluded(endpoints[a])) {
+        a = nextAvailable(endpoints, args, a, b);
       }
-      if (ctx.isExcluded(endpoints[b])) {
-        b = nextAvailable(endpoints, ctx, b, a);
+      if (args.isExcluded(endpoints[b])) {
+        b = nextAvailable(endpoints, args, b, a);
       }
       if (a < 0 || b < 0) {
         int only = Math.max(a, b);
@@ -85,14 +85,14 @@ final class TwoChoices {
    * The first index after {@code start} (cyclically, {@code start} itself last) that the call has
    * not excluded and that is not {@code avoid}; -1 if none.
    */
-  static int nextAvailable(Endpoint[] endpoints, CallContext ctx, int start, int avoid) {
+  static int nextAvailable(Endpoint[] endpoints, PickArgs args, int start, int avoid) {
     int n = endpoints.length;
     for (int k = 1; k <= n; k++) {
       int i = start + k;
       if (i >= n) {
         i -= n;
       }
-      if (i != avoid && !ctx.isExcluded(endpoints[i])) {
+      if (i != avoid && !args.isExcluded(endpoints[i])) {
         return i;
       }
     }

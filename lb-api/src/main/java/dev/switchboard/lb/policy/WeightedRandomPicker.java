@@ -1,6 +1,6 @@
 package dev.switchboard.lb.policy;
 
-import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.PickResult;
 import org.jspecify.annotations.Nullable;
@@ -103,33 +103,33 @@ final class WeightedRandomPicker implements Picker {
   }
 
   @Override
-  public PickResult pick(CallContext ctx, long nowNanos) {
+  public PickResult pick(PickArgs args, long nowNanos) {
     Endpoint[] es = endpoints;
     int i = sample(random.nextLong());
-    if (ctx.excludedCount() == 0 || !ctx.isExcluded(es[i])) {
+    if (args.excludedCount() == 0 || !args.isExcluded(es[i])) {
       return es[i].asPickResult();
     }
     for (int k = 0; k < MAX_REDRAWS; k++) {
       i = sample(random.nextLong());
-      if (!ctx.isExcluded(es[i])) {
+      if (!args.isExcluded(es[i])) {
         return es[i].asPickResult();
       }
     }
-    return pickAmongRemaining(ctx);
+    return pickAmongRemaining(args);
   }
 
-  private PickResult pickAmongRemaining(CallContext ctx) {
+  private PickResult pickAmongRemaining(PickArgs args) {
     Endpoint[] es = endpoints;
     long remaining = 0;
     for (int i = 0; i < es.length; i++) {
-      remaining += ctx.isExcluded(es[i]) ? 0 : weights[i];
+      remaining += args.isExcluded(es[i]) ? 0 : weights[i];
     }
     if (remaining == 0) {
       return PickResult.none();
     }
     long y = RandomSource.below(random.nextLong(), remaining);
     for (int i = 0; i < es.length; i++) {
-      if (!ctx.isExcluded(es[i])) {
+      if (!args.isExcluded(es[i])) {
         y -= weights[i];
         if (y < 0) {
           return es[i].asPickResult();

@@ -5,6 +5,7 @@ import static dev.switchboard.lb.policy.PolicyFixtures.without;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.Exclusions;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.PickResult;
@@ -90,10 +91,11 @@ class PickerConcurrencyTest {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     long now = 1_000_000_000L;
     for (int k = 0; k < PICKS_PER_THREAD; k++) {
-      CallContext ctx =
-          k % 4 == 0
-              ? CallContext.DEFAULT
-              : CallContext.builder().hashKey(random.nextLong()).build();
+      Exclusions ctx =
+          Exclusions.of(
+              k % 4 == 0
+                  ? CallContext.DEFAULT
+                  : CallContext.builder().hashKey(random.nextLong()).build());
       if (k % 16 == 1) {
         ctx.exclude(all.endpoint(random.nextInt(all.size())));
       }

@@ -5,7 +5,9 @@ import static dev.switchboard.lb.policy.PolicyFixtures.excluding;
 import static dev.switchboard.lb.policy.PolicyFixtures.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.Exclusions;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.PickResult;
 import dev.switchboard.lb.TestEndpoints;
@@ -36,7 +38,7 @@ class PickerContractTest {
     for (Candidates c :
         new Candidates[] {uniform(1), candidates(3, 1), uniform(7), weighted(100)}) {
       Picker picker = policy.newPicker(c, null);
-      CallContext ctx = excluding(c.endpoints());
+      PickArgs ctx = excluding(c.endpoints());
 
       assertThat(picker.pick(ctx, 0L))
           .as("%s over %d", policy, c.size())
@@ -51,7 +53,7 @@ class PickerContractTest {
     for (Candidates c : new Candidates[] {candidates(5, 1, 1), uniform(10), weighted(60)}) {
       Picker picker = policy.newPicker(c, null);
       for (long key = 0; key < 20; key++) {
-        CallContext ctx = CallContext.builder().hashKey(key).build();
+        Exclusions ctx = Exclusions.of(CallContext.builder().hashKey(key).build());
         Set<Endpoint> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         for (int k = 0; k < c.size(); k++) {
           PickResult r = picker.pick(ctx, 0L);
@@ -71,7 +73,7 @@ class PickerContractTest {
     Candidates c = weighted(30);
     Picker picker = policy.newPicker(c, null);
     for (int round = 0; round < 200; round++) {
-      CallContext ctx = CallContext.builder().hashKey(random.nextLong()).build();
+      Exclusions ctx = Exclusions.of(CallContext.builder().hashKey(random.nextLong()).build());
       int excluded = random.nextInt(c.size());
       for (int k = 0; k < excluded; k++) {
         ctx.exclude(c.endpoint(random.nextInt(c.size())));

@@ -1,6 +1,8 @@
 package dev.switchboard.lb.policy;
 
 import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.Exclusions;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.PickResult;
@@ -49,8 +51,8 @@ final class PolicyFixtures {
   }
 
   /** A context that has already tried {@code excluded}. */
-  static CallContext excluding(Endpoint... excluded) {
-    CallContext ctx = CallContext.builder().build();
+  static PickArgs excluding(Endpoint... excluded) {
+    Exclusions ctx = Exclusions.of(CallContext.builder().build());
     for (Endpoint e : excluded) {
       ctx.exclude(e);
     }
@@ -58,7 +60,7 @@ final class PolicyFixtures {
   }
 
   /** How often each candidate (by index) is picked in {@code picks} picks with {@code ctx}. */
-  static int[] count(Picker picker, Candidates c, CallContext ctx, int picks) {
+  static int[] count(Picker picker, Candidates c, PickArgs ctx, int picks) {
     Map<Endpoint, Integer> index = indexOf(c);
     int[] counts = new int[c.size()];
     for (int k = 0; k < picks; k++) {

@@ -10,6 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.Exclusions;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.PickResult;
 import java.util.SplittableRandom;
@@ -102,7 +103,7 @@ class RingHashPickerTest {
 
     int rerouted = 0;
     for (long key = 0; key < 10_000; key++) {
-      CallContext ctx = CallContext.builder().hashKey(key).build();
+      Exclusions ctx = Exclusions.of(CallContext.builder().hashKey(key).build());
       if (picker.pick(ctx, 0L).endpoint() == c.endpoint(2)) {
         ctx.exclude(c.endpoint(2));
         assertThat(picker.pick(ctx, 0L).endpoint()).isSameAs(withoutOwner.owner(key));

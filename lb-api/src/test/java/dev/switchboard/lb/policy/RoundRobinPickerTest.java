@@ -7,6 +7,7 @@ import static dev.switchboard.lb.policy.PolicyFixtures.indexOf;
 import static dev.switchboard.lb.policy.PolicyFixtures.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Endpoint;
 import java.util.HashSet;
@@ -155,7 +156,7 @@ class RoundRobinPickerTest {
   void pick_scheduledMemberExcluded_advancesToTheNextSlot() {
     Candidates c = candidates(5, 1, 1);
     Picker picker = RoundRobinPicker.create(c, null, ZERO);
-    CallContext ctx = excluding(c.endpoint(0));
+    PickArgs ctx = excluding(c.endpoint(0));
 
     // a a b a c a a without a: b, c, b, c ...
     assertThat(sequence(picker, c, ctx, 4)).isEqualTo("bcbc");
@@ -165,7 +166,7 @@ class RoundRobinPickerTest {
     return sequence(picker, c, CallContext.DEFAULT, picks);
   }
 
-  private static String sequence(Picker picker, Candidates c, CallContext ctx, int picks) {
+  private static String sequence(Picker picker, Candidates c, PickArgs ctx, int picks) {
     Map<Endpoint, Integer> index = indexOf(c);
     StringBuilder sb = new StringBuilder();
     for (int k = 0; k < picks; k++) {

@@ -9,6 +9,7 @@ import static dev.switchboard.lb.policy.PolicyFixtures.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.CallContext;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -59,7 +60,7 @@ class WeightedRandomPickerTest {
   void pick_allButOneExcluded_returnsIt() {
     Candidates c = candidates(5, 1, 9, 3);
     Picker picker = WeightedRandomPicker.create(c, null, seeded(5));
-    CallContext ctx = excluding(c.endpoint(0), c.endpoint(2), c.endpoint(3));
+    PickArgs ctx = excluding(c.endpoint(0), c.endpoint(2), c.endpoint(3));
 
     assertThat(count(picker, c, ctx, 1000)).containsExactly(0, 1000, 0, 0);
   }

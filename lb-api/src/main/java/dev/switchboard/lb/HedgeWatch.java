@@ -1,4 +1,4 @@
-package dev.switchboard.lb.thrift;
+package dev.switchboard.lb;
 
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -17,7 +17,7 @@ final class HedgeWatch implements AutoCloseable {
 
   /** A call being watched. */
   interface Watched {
-    /** When the call is due for a hedge, as a {@link System#nanoTime} reading. */
+    /** When the call is due for a hedge, as a reading of the watch's ticker. */
     long dueNanos();
 
     /** Whether the call no longer needs watching (answered, failed, or already hedged). */
@@ -31,9 +31,11 @@ final class HedgeWatch implements AutoCloseable {
   private final Thread thread;
   private volatile boolean idle;
   private volatile boolean closed;
+  private final Ticker ticker;
 
-  HedgeWatch(String name) {
-    this.thread = new Thread(this::run, "switchboard-thrift-hedge-watch-" + name);
+  HedgeWatch(String name, Ticker ticker) {
+    this.ticker = ticker;
+    this.thread = new Thread(this::run, "switchboard-hedge-watch-" + name);
     thread.setDaemon(true);
     thread.start();
   }
@@ -56,7 +58,7 @@ final class HedgeWatch implements AutoCloseable {
         continue;
       }
       LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TICK_MILLIS));
-      long now = System.nanoTime();
+      long now = ticker.read();
       for (Iterator<Watched> it = calls.iterator(); it.hasNext(); ) {
         Watched call = it.next();
         if (call.isSettled()) {

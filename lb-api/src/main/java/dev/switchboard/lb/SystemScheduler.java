@@ -4,11 +4,11 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
-/** A {@link Timer} on one daemon thread, for one cluster. Thread-safe. */
-final class SystemTimer implements Timer {
+/** A {@link Scheduler} on one daemon thread, for one cluster. Thread-safe. */
+final class SystemScheduler implements Scheduler, AutoCloseable {
   private final ScheduledThreadPoolExecutor executor;
 
-  SystemTimer(String name) {
+  SystemScheduler(String name) {
     executor =
         new ScheduledThreadPoolExecutor(
             1,
