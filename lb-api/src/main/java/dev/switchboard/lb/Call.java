@@ -1,10 +1,6 @@
 package dev.switchboard.lb;
 
-import java.io.InterruptedIOException;
-import java.net.SocketTimeoutException;
-import java.nio.channels.ClosedByInterruptException;
 import java.util.Arrays;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -69,11 +65,13 @@ public final class Call implements PickArgs {
   private final CallContext ctx;
   private @Nullable Hedging hedging;
   private boolean started;
+  private int maxAttempts;
   private volatile Endpoint[] tried = NONE;
 
   Call(Cluster cluster, CallContext ctx) {
     this.cluster = cluster;
     this.ctx = ctx;
+    this.maxAttempts = cluster.retryPolicy().maxAttempts();
   }
 
   @Override
@@ -90,6 +88,22 @@ public final class Call implements PickArgs {
   public Call hedge(@Nullable Hedging hedging) {
     requireNotStarted();
     this.hedging = hedging;
+    return this;
+  }
+
+  /**
+   * Makes at most {@code max} attempts, fewer than the retry policy allows (a request whose body
+   * cannot be sent twice makes one); 1 also turns hedging off.
+   *
+   * @throws IllegalArgumentException if {@code max} is below 1
+   * @throws IllegalStateException if the call already ran
+   */
+  public Call maxAttempts(int max) {
+    requireNotStarted();
+    if (max < 1) {
+      throw new IllegalArgumentException("max attempts must be at least 1 but was " + max);
+    }
+    this.maxAttempts = Math.min(max, cluster.retryPolicy().maxAttempts());
     return this;
   }
 
@@ -124,7 +138,7 @@ public final class Call implements PickArgs {
   }
 
   private boolean hedged() {
-    return hedging != null && ctx.isIdempotent();
+    return hedging != null && ctx.isIdempotent() && maxAttempts > 1;
   }
 
   private void begin() {
@@ -370,14 +384,15 @@ public final class Call implements PickArgs {
 
   /**
    * The deadline of attempt {@code n}: the call's, or half the time left for an idempotent
-   * attempt that may still be retried.
+   * attempt that may still be retried on an endpoint it has not tried.
    */
   long attemptDeadline(int n) {
     long deadline = ctx.deadlineNanos();
     if (!ctx.hasDeadline()
         || !ctx.isIdempotent()
-        || n >= cluster.retryPolicy().maxAttempts()) {
-      return deadline;
+        || n >= maxAttempts
+        || cluster.candidateCount() <= tried.length + 1) {
+      return deadline; // the last attempt, or nowhere else to go: it may use all the time left
     }
     long now = cluster.ticker().read();
     long left = deadline - now;
@@ -390,7 +405,7 @@ public final class Call implements PickArgs {
    */
   long retryDelay(Outcome outcome, int attemptsMade) {
     RetryPolicy retry = cluster.retryPolicy();
-    if (!outcome.isRetryable(ctx.isIdempotent()) || attemptsMade >= retry.maxAttempts()) {
+    if (!outcome.isRetryable(ctx.isIdempotent()) || attemptsMade >= maxAttempts) {
       return -1;
     }
     long delay = retry.backoffNanos(attemptsMade, ThreadLocalRandom.current().nextDouble());
@@ -429,7 +444,7 @@ public final class Call implements PickArgs {
     }
     Throwable t = unwrap(error);
     if (lease.isCancelled()
-        || isInterruption(t)
+        || Outcome.isInterruption(t)
         || (onCallersThread && Thread.currentThread().isInterrupted())) {
       lease.close(); // CANCELLED: the caller's doing, nothing learned about the endpoint
       return Outcome.CANCELLED;
@@ -443,21 +458,12 @@ public final class Call implements PickArgs {
     return outcome;
   }
 
-  /** Whether {@code t} or one of its first causes is the caller's interruption or cancellation. */
-  static boolean isInterruption(Throwable t) {
-    Throwable c = t;
-    for (int depth = 0; c != null && depth < 8; depth++, c = c.getCause()) {
-      if (c instanceof InterruptedException
-          || c instanceof ClosedByInterruptException
-          || c instanceof CancellationException
-          || (c instanceof InterruptedIOException && !(c instanceof SocketTimeoutException))) {
-        return true;
-      }
-      if (c.getCause() == c) {
-        break;
-      }
-    }
-    return false;
+  /**
+   * The failure a {@link #runAsync} future carries, without the {@link CompletionException} or
+   * {@link ExecutionException} wrappers futures add.
+   */
+  public static Throwable unwrapFailure(Throwable error) {
+    return unwrap(error);
   }
 
   /** Strips the wrappers futures add. */

@@ -2,6 +2,7 @@ package dev.switchboard.lb;
 
 import dev.switchboard.lb.health.ActiveHealthCheck;
 import dev.switchboard.lb.policy.BalancingPolicy;
+import dev.switchboard.lb.policy.Candidates;
 import dev.switchboard.lb.policy.Picker;
 import dev.switchboard.lb.registry.ServiceRegistry;
 import dev.switchboard.lb.registry.Subscription;
@@ -420,6 +421,13 @@ public final class Cluster implements AutoCloseable {
     if (e.isRemoved()) {
       serial.execute(() -> state.closeIfIdle(e));
     }
+  }
+
+  /** How many endpoints calls may be sent to now (in every zone). */
+  int candidateCount() {
+    ClusterPicker p = state.published();
+    Candidates c = p.spillOverCandidates != null ? p.spillOverCandidates : p.candidates;
+    return c == null ? 0 : c.size();
   }
 
   /** Records one logical call in the retry budget (once per call, whatever its attempts). */

@@ -53,4 +53,28 @@ public enum Outcome {
       case SUCCESS, APPLICATION_ERROR, CANCELLED -> false;
     };
   }
+
+  /**
+   * Whether {@code error}, or one of its first causes, is the caller's interruption or
+   * cancellation ({@link InterruptedException}, {@link java.nio.channels.ClosedByInterruptException},
+   * an interrupted I/O that is not a socket timeout, {@link
+   * java.util.concurrent.CancellationException}): such a call ends {@link #CANCELLED}, whatever
+   * the exception's type says about the connection.
+   */
+  public static boolean isInterruption(Throwable error) {
+    Throwable c = error;
+    for (int depth = 0; c != null && depth < 8; depth++, c = c.getCause()) {
+      if (c instanceof InterruptedException
+          || c instanceof java.nio.channels.ClosedByInterruptException
+          || c instanceof java.util.concurrent.CancellationException
+          || (c instanceof java.io.InterruptedIOException
+              && !(c instanceof java.net.SocketTimeoutException))) {
+        return true;
+      }
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return false;
+  }
 }

@@ -78,7 +78,7 @@ public class TransportPoolBenchmark {
 
   @Benchmark
   public PooledConnection borrowAndReturn() throws ConnectFailedException {
-    PooledConnection c = pool.borrow();
+    PooledConnection c = pool.borrow(1_000);
     pool.release(c, true);
     return c;
   }

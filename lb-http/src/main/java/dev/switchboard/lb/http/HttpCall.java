@@ -1,5 +1,8 @@
 package dev.switchboard.lb.http;
 
+import dev.switchboard.lb.AsyncAttempt;
+import dev.switchboard.lb.Attempt;
+import dev.switchboard.lb.Call;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Lease;
@@ -12,52 +15,51 @@ import java.net.http.HttpResponse.BodyHandler;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiPredicate;
-import java.util.function.Function;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One logical request and its attempts: rewrites the request for each picked endpoint, runs the
- * interceptor chain, classifies what came back, finishes the attempt's lease, and says whether a
- * retry is wanted. Whether a wanted retry is allowed (attempts, budget, deadline) is the cluster's
- * decision ({@link Cluster#retryDelayNanos}).
+ * One logical request as an attempt of the call engine ({@link Call}): per attempt it rewrites the
+ * request for the picked endpoint, runs the interceptor chain over {@code HttpClient.sendAsync},
+ * classifies the status and finishes the lease, and backs the endpoint off when a 503 says
+ * Retry-After. Whether to retry, hedge or give up is the engine's decision, by the same rule as
+ * for every integration ({@link Outcome#isRetryable}).
  *
- * <p>Not thread-safe: attempts run one after another (the asynchronous path hands each attempt to
- * the next through future completion, which orders them).
+ * <p>Thread-safe: attempts of one call may run concurrently (a hedge).
  */
-final class HttpCall<T> {
+final class HttpCall<T>
+    implements Attempt<HttpResponse<T>, Exception>, AsyncAttempt<HttpResponse<T>> {
   private static final Logger logger = LoggerFactory.getLogger(LoadBalancedHttpClient.class);
   private static final long MIN_ATTEMPT_TIMEOUT_NANOS = 1_000_000L;
   private static final BiPredicate<String, String> WITHOUT_MARKER =
       (name, value) -> !name.equalsIgnoreCase(LoadBalancedHttpClient.IDEMPOTENT_HEADER);
 
-  final LoadBalancedHttpClient client;
-  final Route route;
-  final HttpRequest request;
-  final ServiceUri target;
-  final BodyHandler<T> handler;
-  final boolean idempotent;
-  final boolean replayable;
-  final CallContext ctx;
-  private int attempts;
-  private @Nullable Verdict<T> retried;
-  private boolean explained;
+  private final LoadBalancedHttpClient client;
+  private final Cluster cluster;
+  private final HttpRequest request;
+  private final ServiceUri target;
+  private final BodyHandler<T> handler;
+  private final boolean idempotent;
+  private final boolean replayable;
+  private final CallContext ctx;
+  private final AtomicInteger attempts = new AtomicInteger();
+  private final AtomicBoolean explained = new AtomicBoolean();
 
-  HttpCall(
+  private HttpCall(
       LoadBalancedHttpClient client,
-      Route route,
+      Cluster cluster,
       HttpRequest request,
       ServiceUri target,
       BodyHandler<T> handler,
       boolean idempotent,
       CallContext ctx) {
     this.client = client;
-    this.route = route;
+    this.cluster = cluster;
     this.request = request;
     this.target = target;
     this.handler = handler;
@@ -67,8 +69,8 @@ final class HttpCall<T> {
   }
 
   /**
-   * Resolves {@code request}'s service to its route and builds the call's context (deadline,
-   * idempotence, hash key, endpoints backed off by Retry-After).
+   * Resolves {@code request}'s service to its cluster and builds the call's context (deadline,
+   * idempotence, hash key).
    *
    * @throws IllegalArgumentException if the address is malformed or names an unknown service
    */
@@ -77,99 +79,80 @@ final class HttpCall<T> {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(handler, "handler");
     ServiceUri target = ServiceUri.parse(request.uri());
-    Route route = client.routes.get(target.service());
-    if (route == null) {
+    Cluster cluster = client.clusters.get(target.service());
+    if (cluster == null) {
       throw new IllegalArgumentException(
           "request URI "
               + request.uri()
               + " names service '"
               + target.service()
               + "', but this client has clusters only for "
-              + client.routes.keySet());
+              + client.clusters.keySet());
     }
     boolean idempotent = LoadBalancedHttpClient.isIdempotent(request);
     CallContext.Builder ctx =
         CallContext.builder()
             .idempotent(idempotent)
-            .timeout(request.timeout().orElse(client.defaultTimeout), route.cluster().ticker());
+            .timeout(request.timeout().orElse(client.defaultTimeout), cluster.ticker());
     if (client.hashKey != null) {
       CharSequence key = client.hashKey.apply(request);
       if (key != null) {
         ctx.hashKey(key);
       }
     }
-    CallContext context = ctx.build();
-    route.backoff().excludeFrom(context);
-    return new HttpCall<>(client, route, request, target, handler, idempotent, context);
+    return new HttpCall<>(client, cluster, request, target, handler, idempotent, ctx.build());
   }
 
-  /** Runs the call on this thread through {@link Cluster#execute}. */
+  /** The engine's call: one attempt only if the body cannot be sent twice; hedged if asked. */
+  private Call newCall() {
+    Call call = cluster.newCall(ctx);
+    if (!replayable) {
+      call.maxAttempts(1);
+    } else {
+      call.hedge(client.hedging);
+    }
+    return call;
+  }
+
+  /** Runs the call on this thread. */
   HttpResponse<T> execute() throws IOException, InterruptedException {
-    Verdict<T> verdict;
-    Throwable[] suppressed = {};
     try {
-      verdict = cluster().execute(ctx, this::runBlocking, HttpOutcomes::ofError);
-    } catch (RetrySignal lastWanted) {
-      @SuppressWarnings("unchecked") // thrown by this call's own attempt
-      Verdict<T> typed = (Verdict<T>) lastWanted.verdict;
-      verdict = typed;
-      suppressed = lastWanted.getSuppressed();
+      return newCall().run(this);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(e);
     }
-    HttpResponse<T> response = verdict.response();
-    if (response != null) {
-      return response;
-    }
-    Throwable e = verdict.error(suppressed);
-    if (e instanceof IOException io) {
-      throw io;
-    }
-    if (e instanceof InterruptedException ie) {
-      throw ie;
-    }
-    if (e instanceof RuntimeException re) {
-      throw re;
-    }
-    if (e instanceof Error error) {
-      throw error;
-    }
-    throw new IOException(e);
   }
 
-  Cluster cluster() {
-    return route.cluster();
+  /** Runs the call without blocking. */
+  CompletableFuture<HttpResponse<T>> executeAsync() {
+    return newCall().runAsync(this);
   }
 
-  /** Remembers the verdict a retry is about to replace, for when no retry can be made. */
-  void retrying(Verdict<T> verdict) {
-    retried = verdict;
-  }
+  // ---- one attempt ---------------------------------------------------------------------------
 
-  /** The verdict of the attempt being retried, if a retry is under way. */
-  @Nullable Verdict<T> retried() {
-    return retried;
-  }
-
-  /**
-   * Starts the next attempt, after its lease was acquired: releases the response of the attempt it
-   * replaces and returns the new attempt's number.
-   */
-  int nextAttempt() {
-    Verdict<T> previous = retried;
-    if (previous != null) {
-      previous.discard();
-      retried = null;
+  @Override
+  public HttpResponse<T> run(Lease lease) throws Exception {
+    CompletableFuture<HttpResponse<T>> future = start(lease);
+    try {
+      return future.get();
+    } catch (ExecutionException e) {
+      Throwable cause = HttpOutcomes.unwrap(e);
+      if (cause instanceof Exception ex) {
+        throw ex;
+      }
+      throw (Error) cause;
+    } catch (InterruptedException e) {
+      future.cancel(true);
+      Thread.currentThread().interrupt();
+      throw e;
     }
-    return ++attempts;
   }
 
-  /**
-   * Runs attempt {@code attempt} on {@code lease} through the interceptors and {@code transport};
-   * never throws.
-   */
-  CompletableFuture<HttpResponse<?>> run(
-      Lease lease,
-      int attempt,
-      Function<HttpRequest, CompletableFuture<HttpResponse<?>>> transport) {
+  @Override
+  public CompletableFuture<HttpResponse<T>> start(Lease lease) {
+    int attempt = attempts.incrementAndGet();
     HttpRequest rewritten;
     try {
       rewritten = requestFor(lease);
@@ -177,73 +160,63 @@ final class HttpCall<T> {
       return CompletableFuture.failedFuture(e);
     }
     return InterceptorChain.run(
-        client.interceptors, rewritten, target.service(), lease.endpoint(), attempt, transport);
+            client.interceptors,
+            rewritten,
+            target.service(),
+            lease.endpoint(),
+            attempt,
+            r -> send(lease, r))
+        .thenApply(response -> answered(lease, response));
   }
 
-  /** The request as sent to {@code lease}'s endpoint, with the deadline's remaining time. */
+  @SuppressWarnings("unchecked") // the wire future carries this call's body type
+  private CompletableFuture<HttpResponse<?>> send(Lease lease, HttpRequest r) {
+    CompletableFuture<HttpResponse<T>> wire = client.http.sendAsync(r, handler);
+    lease.onCancel(() -> wire.cancel(true)); // aborts the exchange (JDK 16+)
+    return (CompletableFuture<HttpResponse<?>>) (CompletableFuture<?>) wire;
+  }
+
+  /** The request as sent to {@code lease}'s endpoint, with the attempt's remaining time. */
   private HttpRequest requestFor(Lease lease) throws ConnectException {
-    long remaining = ctx.deadlineNanos() - cluster().ticker().read();
+    long remaining = lease.attemptDeadlineNanos() - cluster.ticker().read();
     return HttpRequest.newBuilder(request, WITHOUT_MARKER)
         .uri(target.on(lease.instance()))
         .timeout(Duration.ofNanos(Math.max(remaining, MIN_ATTEMPT_TIMEOUT_NANOS)))
         .build();
   }
 
-  /** One blocking attempt, for {@link Cluster#execute}; throws to ask for a retry. */
-  Verdict<T> runBlocking(Lease lease) throws RetrySignal {
-    int attempt = nextAttempt();
-    CompletableFuture<HttpResponse<?>> future = run(lease, attempt, this::sendBlocking);
-    HttpResponse<?> response = null;
-    Throwable error = null;
-    try {
-      response = future.get();
-    } catch (ExecutionException e) {
-      error = e.getCause();
-    } catch (CancellationException e) {
-      error = e;
-    } catch (InterruptedException e) {
-      future.cancel(true);
-      error = e;
+  /** Classifies a response, finishes the lease with it, and honours a 503's Retry-After. */
+  @SuppressWarnings("unchecked")
+  private HttpResponse<T> answered(Lease lease, HttpResponse<?> response) {
+    Outcome outcome = HttpOutcomes.ofStatus(response.statusCode());
+    if (response.statusCode() == 503) {
+      honourRetryAfter(lease, response);
     }
-    Verdict<T> verdict = finish(lease, response, error);
-    if (verdict.retry) {
-      retried = verdict;
-      throw new RetrySignal(verdict);
+    if (!lease.isCompleted()) {
+      lease.complete(outcome);
     }
-    return verdict;
+    return (HttpResponse<T>) response;
   }
 
-  private CompletableFuture<HttpResponse<?>> sendBlocking(HttpRequest r) {
-    try {
-      return CompletableFuture.completedFuture(client.http.send(r, handler));
-    } catch (IOException | InterruptedException | RuntimeException e) {
-      return CompletableFuture.failedFuture(e);
+  @Override
+  public Outcome classify(Throwable error) {
+    Outcome outcome = HttpOutcomes.ofError(error);
+    if (!replayable && outcome.isRetryable(idempotent)) {
+      error.addSuppressed(new NotRetried(bodyObstacle(outcome)));
     }
+    return outcome;
   }
 
-  /**
-   * Classifies an attempt's result, finishes its lease, backs the endpoint off if it asked to, and
-   * decides whether a retry is wanted.
-   */
-  Verdict<T> finish(Lease lease, @Nullable HttpResponse<?> response, @Nullable Throwable error) {
-    Outcome outcome;
-    Throwable cause = null;
-    if (response != null) {
-      outcome = HttpOutcomes.ofStatus(response.statusCode());
-      if (response.statusCode() == 503) {
-        honourRetryAfter(lease, response);
+  /** Releases a response that will not reach the caller (its body may hold a connection). */
+  @Override
+  public void discard(HttpResponse<T> response) {
+    if (response != null && response.body() instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        logger.debug("Closing the body of a response not returned failed", e);
       }
-    } else {
-      cause =
-          error == null
-              ? new IllegalStateException("interceptor chain completed with no response")
-              : HttpOutcomes.unwrap(error);
-      outcome = HttpOutcomes.ofError(cause);
     }
-    lease.complete(outcome);
-    String obstacle = bodyObstacle(outcome, lease);
-    boolean retry = obstacle == null && isSafeToRetry(outcome);
-    return new Verdict<>(response, cause, outcome, retry, obstacle);
   }
 
   private void honourRetryAfter(Lease lease, HttpResponse<?> response) {
@@ -259,58 +232,32 @@ final class HttpCall<T> {
           target.service(),
           header.get(),
           lease.endpoint().address());
-    } else if (route.backoff().backOff(lease.endpoint(), delay.get().toNanos())) {
-      logger.info(
-          "Service '{}': {} answered 503 with Retry-After '{}'; no new calls to it for {} ms",
-          target.service(),
-          lease.endpoint().address(),
-          header.get(),
-          delay.get().toMillis());
+    } else {
+      lease.backOff(delay.get());
     }
   }
 
-  /**
-   * Whether a retry elsewhere is safe: always after a connect failure (nothing was sent); after
-   * anything else that failed the endpoint only for idempotent requests, since the request was sent
-   * and may have been processed.
-   */
-  private boolean isSafeToRetry(Outcome outcome) {
-    return switch (outcome) {
-      case CONNECT_FAILURE -> true;
-      case OVERLOADED, TIMEOUT, TRANSPORT_FAILURE -> idempotent;
-      case SUCCESS, APPLICATION_ERROR, CANCELLED -> false;
-    };
-  }
-
-  /** Why a safe retry is not made because of the body, or null if the body is no obstacle. */
-  private @Nullable String bodyObstacle(Outcome outcome, Lease lease) {
-    if (replayable || !isSafeToRetry(outcome)) {
-      return null;
-    }
+  /** Why a safe retry is not made because of the body; logged once per call. */
+  private String bodyObstacle(Outcome outcome) {
     String why =
         "not retried after "
             + outcome
-            + " on "
-            + lease.endpoint().address()
             + ": the request body ("
             + BodyReplay.describe(request)
             + ") cannot be replayed; send it with BodyPublishers.ofByteArray, ofString or ofFile"
             + " to allow retries";
-    if (!explained) {
-      explained = true;
+    if (explained.compareAndSet(false, true)) {
       logger.info("{} {}: {}", request.method(), request.uri(), why);
     }
     return why;
   }
 
-  /** Thrown by a blocking attempt to ask {@link Cluster#execute} for a retry. */
-  static final class RetrySignal extends Exception {
+  /** Explains, on a failure, why the call was not retried. */
+  static final class NotRetried extends RuntimeException {
     private static final long serialVersionUID = 1L;
-    final transient Verdict<?> verdict;
 
-    RetrySignal(Verdict<?> verdict) {
-      super("retry wanted after " + verdict.outcome, null, true, false);
-      this.verdict = verdict;
+    NotRetried(String message) {
+      super(message, null, false, false);
     }
   }
 }

@@ -8,7 +8,6 @@ import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import javax.net.ssl.SSLHandshakeException;
@@ -21,7 +20,8 @@ import javax.net.ssl.SSLHandshakeException;
  * have passed the request on before failing: 502 counts as TRANSPORT_FAILURE (the hop behind the
  * gateway broke) and 504 as TIMEOUT (the application did not answer in time). All three are
  * endpoint failures that feed the breaker and ejection, and none proves the request was not
- * processed, so only idempotent requests are retried after them (see HttpCall#wantsRetry). Every
+ * processed, so only idempotent requests are retried after them (Outcome.isRetryable, the one rule
+ * the call engine applies to every integration). Every
  * other status, 500 included, is the application's answer: SUCCESS below 400, APPLICATION_ERROR
  * otherwise; the response goes back to the caller as is (Envoy's retry_on "gateway-error" covers
  * the same three codes).
@@ -55,7 +55,7 @@ final class HttpOutcomes {
     if (t instanceof HttpTimeoutException) {
       return Outcome.TIMEOUT;
     }
-    if (t instanceof InterruptedException || t instanceof CancellationException) {
+    if (Outcome.isInterruption(t)) {
       return Outcome.CANCELLED;
     }
     if (isConnectFailure(t)) {

@@ -2,8 +2,8 @@ package dev.switchboard.lb.http;
 
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.DeadlineExceededException;
+import dev.switchboard.lb.Hedging;
 import dev.switchboard.lb.NoHealthyEndpointException;
-import dev.switchboard.lb.Ticker;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -85,7 +86,8 @@ public final class LoadBalancedHttpClient {
   final List<Interceptor> interceptors;
   final Clock wallClock;
   final Duration maxRetryAfter;
-  final Map<String, Route> routes;
+  final Map<String, Cluster> clusters;
+  final @Nullable Hedging hedging;
   final Duration defaultTimeout;
   final @Nullable Function<HttpRequest, @Nullable CharSequence> hashKey;
 
@@ -96,12 +98,12 @@ public final class LoadBalancedHttpClient {
     this.maxRetryAfter = b.maxRetryAfter;
     this.defaultTimeout = b.defaultTimeout;
     this.hashKey = b.hashKey;
-    Map<String, Route> r = new LinkedHashMap<>();
+    this.hedging = b.hedging;
+    Map<String, Cluster> r = new LinkedHashMap<>();
     for (Cluster c : b.clusters) {
-      Ticker ticker = b.backoffTicker != null ? b.backoffTicker : c.ticker();
-      r.put(c.service(), new Route(c, new EndpointBackoff(ticker)));
+      r.put(c.service(), c);
     }
-    this.routes = Collections.unmodifiableMap(r);
+    this.clusters = Collections.unmodifiableMap(r);
   }
 
   private static HttpClient defaultHttpClient() {
@@ -189,7 +191,7 @@ public final class LoadBalancedHttpClient {
    */
   public <T> CompletableFuture<HttpResponse<T>> sendAsync(
       HttpRequest request, BodyHandler<T> handler) {
-    return AsyncCall.start(HttpCall.prepare(this, request, handler));
+    return HttpCall.prepare(this, request, handler).executeAsync();
   }
 
   /** The HTTP client requests go out on. */
@@ -199,7 +201,7 @@ public final class LoadBalancedHttpClient {
 
   /** The services this client sends to, in the order their clusters were added. */
   public Set<String> services() {
-    return routes.keySet();
+    return clusters.keySet();
   }
 
   /**
@@ -208,22 +210,22 @@ public final class LoadBalancedHttpClient {
    * @throws IllegalArgumentException if this client has none
    */
   public Cluster cluster(String service) {
-    Route route = routes.get(service);
-    if (route == null) {
+    Cluster cluster = clusters.get(service);
+    if (cluster == null) {
       throw new IllegalArgumentException(
-          "no cluster for service '" + service + "'; this client has " + routes.keySet());
+          "no cluster for service '" + service + "'; this client has " + clusters.keySet());
     }
-    return route.cluster();
+    return cluster;
   }
 
-  /** The Retry-After backoff of {@code service}'s endpoints (tests). */
-  EndpointBackoff backoff(String service) {
-    return Objects.requireNonNull(routes.get(service), service).backoff();
+  /** The hedging of idempotent requests, if {@link Builder#hedge} turned it on. */
+  public Optional<Hedging> hedging() {
+    return Optional.ofNullable(hedging);
   }
 
   @Override
   public String toString() {
-    return "LoadBalancedHttpClient" + routes.keySet();
+    return "LoadBalancedHttpClient" + clusters.keySet();
   }
 
   /**
@@ -239,7 +241,7 @@ public final class LoadBalancedHttpClient {
     private Duration defaultTimeout = Duration.ofSeconds(30);
     private Duration maxRetryAfter = Duration.ofMinutes(5);
     private @Nullable Function<HttpRequest, @Nullable CharSequence> hashKey;
-    private @Nullable Ticker backoffTicker;
+    private @Nullable Hedging hedging;
     private Clock wallClock = Clock.systemUTC();
 
     private Builder() {}
@@ -303,9 +305,15 @@ public final class LoadBalancedHttpClient {
       return this;
     }
 
-    /** The ticker Retry-After backoff is measured on (tests); defaults to each cluster's. */
-    Builder backoffTicker(Ticker ticker) {
-      this.backoffTicker = Objects.requireNonNull(ticker, "ticker");
+    /**
+     * Hedges idempotent requests whose body can be sent twice (Finagle's backup requests, gRPC's
+     * hedging): when one has not answered after {@code delay}, the same request goes to another
+     * endpoint and the first answer wins; the slower exchange is cancelled. Hedges are limited to
+     * {@code maxExtraPercent}% of the requests plus a small burst ({@link Hedging}). Pick {@code
+     * delay} around the latency percentile you are willing to wait for. Off by default.
+     */
+    public Builder hedge(Duration delay, int maxExtraPercent) {
+      this.hedging = Hedging.of(delay, maxExtraPercent);
       return this;
     }
 

@@ -7,6 +7,7 @@ import static dev.switchboard.lb.http.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.lb.Cluster;
+import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.FakeClock;
 import dev.switchboard.lb.policy.BalancingPolicy;
@@ -38,7 +39,9 @@ class RetryAfterBackoffTest {
     cluster =
         started(
             cluster(BalancingPolicy.roundRobin(), busy.instance(), ok.instance())
-                .outlierDetection(Fixtures.noEjection()),
+                .outlierDetection(Fixtures.noEjection())
+                .ticker(clock)
+                .scheduler(clock),
             2);
     client =
         LoadBalancedHttpClient.builder()
@@ -49,7 +52,6 @@ class RetryAfterBackoffTest {
                   seen.put(chain.instance().id(), chain.endpoint());
                   return chain.proceed(chain.request());
                 })
-            .backoffTicker(clock)
             .wallClock(clock.clock())
             .build();
   }
@@ -59,6 +61,10 @@ class RetryAfterBackoffTest {
     cluster.close();
     busy.close();
     ok.close();
+  }
+
+  private Eligibility eligibility(Endpoint e) {
+    return cluster.snapshot().endpoint(e.address()).orElseThrow().eligibility();
   }
 
   /** Sends GETs until {@code busy} has answered once; all of them succeed (retried on ok). */
@@ -80,7 +86,7 @@ class RetryAfterBackoffTest {
     }
 
     assertThat(busy.requests).hasValue(1); // round robin would have sent it 10 more
-    assertThat(client.backoff(Backend.SERVICE).isBackedOff(seen.get("busy"))).isTrue();
+    assertThat(eligibility(seen.get("busy"))).isEqualTo(Eligibility.BACKED_OFF);
     assertThat(endpoint(cluster, "busy").failures()).isEqualTo(1); // recorded as OVERLOADED
 
     busy.responder = Backend::ok;
@@ -90,7 +96,7 @@ class RetryAfterBackoffTest {
     assertThat(busy.requests).hasValue(1);
 
     clock.advance(Duration.ofSeconds(1));
-    assertThat(client.backoff(Backend.SERVICE).isBackedOff(seen.get("busy"))).isFalse();
+    assertThat(eligibility(seen.get("busy"))).isEqualTo(Eligibility.ELIGIBLE);
     for (int i = 0; i < 4; i++) {
       client.send(request("/g").build(), BodyHandlers.ofString());
     }

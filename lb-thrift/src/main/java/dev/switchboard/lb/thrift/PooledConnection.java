@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import org.apache.thrift.protocol.TProtocol;
 import org.apache.thrift.transport.TSocket;
 import org.apache.thrift.transport.TTransport;
 import org.apache.thrift.transport.TTransportException;
@@ -23,7 +22,7 @@ final class PooledConnection {
   private final SocketChannel channel;
   private final Socket socket;
   final TTransport transport;
-  final TProtocol protocol;
+  final ExchangeProtocol protocol;
   final long createdNanos;
   long idleSinceNanos;
 
@@ -36,13 +35,17 @@ final class PooledConnection {
     this.channel = channel;
     this.socket = socket;
     this.transport = transport;
-    this.protocol = config.protocol().wrap(transport);
+    this.protocol = new ExchangeProtocol(config.protocol().wrap(transport));
     this.createdNanos = now;
     this.idleSinceNanos = now;
   }
 
-  /** Connects to {@code host:port}; any failure is a {@link ConnectFailedException}. */
-  static PooledConnection open(String host, int port, ThriftTransportConfig config, long now)
+  /**
+   * Connects to {@code host:port} within {@code connectMillis} (the connect and the TLS handshake
+   * each); any failure is a {@link ConnectFailedException}.
+   */
+  static PooledConnection open(
+      String host, int port, ThriftTransportConfig config, long now, int connectMillis)
       throws ConnectFailedException {
     SocketChannel channel = null;
     try {
@@ -50,7 +53,6 @@ final class PooledConnection {
       Socket raw = channel.socket();
       raw.setTcpNoDelay(true);
       raw.setKeepAlive(true);
-      int connectMillis = (int) Math.max(1, config.connectTimeout().toMillis());
       raw.connect(new InetSocketAddress(host, port), connectMillis);
       Socket socket = raw;
       if (config.sslContext() != null) {
@@ -77,6 +79,11 @@ final class PooledConnection {
       throw new ConnectFailedException(
           "cannot connect to " + host + ":" + port + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Whether every call sent on this connection had its reply read, with no protocol error. */
+  boolean isClean() {
+    return protocol.isClean();
   }
 
   /** Bounds the wait for the next read. */

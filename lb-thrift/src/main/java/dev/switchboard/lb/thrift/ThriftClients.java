@@ -1,12 +1,10 @@
 package dev.switchboard.lb.thrift;
 
+import dev.switchboard.lb.Call;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
-import dev.switchboard.lb.Endpoint;
-import dev.switchboard.lb.Lease;
-import dev.switchboard.lb.Outcome;
+import dev.switchboard.lb.Hedging;
 import java.lang.reflect.InvocationHandler;
-import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
@@ -14,12 +12,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
+import java.util.concurrent.Executor;
+import org.apache.thrift.async.AsyncMethodCallback;
 import java.util.function.Function;
 import org.apache.thrift.protocol.TProtocol;
 import org.jspecify.annotations.Nullable;
@@ -118,7 +112,7 @@ public final class ThriftClients {
      * are willing to wait for (for example the p99 of a healthy endpoint). Off by default.
      */
     public Builder<I> hedge(Duration delay, int maxExtraPercent) {
-      this.hedging = new Hedging(delay, maxExtraPercent);
+      this.hedging = Hedging.of(delay, maxExtraPercent);
       return this;
     }
 
@@ -126,6 +120,39 @@ public final class ThriftClients {
       Handler<I> handler = new Handler<>(this);
       return iface.cast(
           Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface}, handler));
+    }
+
+    /**
+     * Builds a proxy over the generated asynchronous interface ({@code Echo.AsyncIface}) whose
+     * calls never block the caller: each runs the blocking client's method of the same name on a
+     * pooled connection, on a thread of {@code executor}, through the same call engine as {@link
+     * #build()} (the same idempotent methods, deadline and hedging). Retries wait on the cluster's
+     * scheduler and hedges race without blocking; the callback hears the first answer (a declared
+     * exception goes to {@code onError}). {@code executor} must have a thread per call in flight
+     * (a virtual-thread executor on JDK 21, or a cached pool).
+     *
+     * @throws IllegalArgumentException if {@code asyncIface} is not an interface whose methods
+     *     each end in an {@code AsyncMethodCallback} and match a method of the blocking interface
+     */
+    public <A> A buildAsync(Class<A> asyncIface, Executor executor) {
+      Objects.requireNonNull(executor, "executor");
+      if (!asyncIface.isInterface()) {
+        throw new IllegalArgumentException(asyncIface.getName() + " is not an interface");
+      }
+      Handler<I> handler = new Handler<>(this);
+      for (Method m : asyncIface.getMethods()) {
+        Class<?>[] types = m.getParameterTypes();
+        if (types.length == 0 || types[types.length - 1] != AsyncMethodCallback.class) {
+          throw new IllegalArgumentException(
+              m + " does not end in an AsyncMethodCallback: not a generated AsyncIface");
+        }
+        handler.blockingTwin(m);
+      }
+      return asyncIface.cast(
+          Proxy.newProxyInstance(
+              asyncIface.getClassLoader(),
+              new Class<?>[] {asyncIface},
+              new AsyncHandler<>(asyncIface, handler, executor)));
     }
   }
 
@@ -146,6 +173,9 @@ public final class ThriftClients {
       this.idempotent = Set.copyOf(b.idempotent);
       this.timeout = b.timeout;
       this.hedging = b.hedging;
+      if (hedging != null) {
+        thrift.register(hedging);
+      }
     }
 
     @Override
@@ -158,255 +188,84 @@ public final class ThriftClients {
           default -> throw new UnsupportedOperationException(method.getName());
         };
       }
-      CallContext ctx =
-          CallContext.builder()
-              .idempotent(idempotent.contains(method.getName()))
-              .timeout(timeout, cluster.ticker())
-              .build();
-      if (hedging != null && ctx.isIdempotent()) {
-        Hedging h = hedging;
-        return cluster.execute(
-            ctx, lease -> hedgedAttempt(h, ctx, lease, method, args), ThriftOutcomes::classify);
-      }
-      return cluster.execute(
-          ctx, lease -> attempt(ctx, lease, method, args), ThriftOutcomes::classify);
+      return cluster
+          .newCall(context(method))
+          .hedge(hedging)
+          .run(new MethodAttempt<>(thrift, clientFactory, method, args));
     }
 
-    private Object attempt(CallContext ctx, Lease lease, Method method, Object[] args)
-        throws Exception {
-      TransportPool pool = thrift.pool(lease.endpoint());
-      PooledConnection connection = pool.borrow();
-      boolean reusable = false;
-      try {
-        Object result = invokeOn(ctx, connection, method, args);
-        reusable = true;
-        return result;
-      } catch (Exception e) {
-        reusable = ThriftOutcomes.connectionReusable(e);
-        throw e;
-      } finally {
-        pool.release(connection, reusable);
-      }
-    }
-
-    /** Calls {@code method} through a generated client on {@code connection}. */
-    private Object invokeOn(
-        CallContext ctx, PooledConnection connection, Method method, Object[] args)
-        throws Exception {
-      long remainingMillis = (ctx.deadlineNanos() - cluster.ticker().read()) / 1_000_000;
-      long readMillis = thrift.transportConfig().readTimeout().toMillis();
-      connection.setReadTimeout((int) Math.max(1, Math.min(readMillis, remainingMillis)));
-      I client = clientFactory.apply(connection.protocol);
-      try {
-        return method.invoke(client, args);
-      } catch (InvocationTargetException e) {
-        Throwable cause = e.getCause();
-        if (cause instanceof Exception ex) {
-          throw ex;
-        }
-        throw (Error) cause;
-      }
+    /** A call of {@code method}: its deadline, and whether it was declared idempotent. */
+    CallContext context(Method method) {
+      return CallContext.builder()
+          .idempotent(idempotent.contains(method.getName()))
+          .timeout(timeout, cluster.ticker())
+          .build();
     }
 
     /**
-     * The attempt on {@code lease}, backed up by a hedge on another endpoint if it has not answered
-     * after the hedging delay. The first answer wins: a hedge that wins closes this attempt's
-     * connection, which ends its read at once.
+     * The blocking interface's method an {@code AsyncIface} method stands for: same name, same
+     * parameters without the trailing callback.
      */
-    private Object hedgedAttempt(
-        Hedging h, CallContext ctx, Lease lease, Method method, Object[] args) throws Exception {
-      h.deposit();
-      TransportPool pool = thrift.pool(lease.endpoint());
-      PooledConnection connection = pool.borrow();
-      HedgedCall call =
-          new HedgedCall(
-              connection,
-              System.nanoTime() + h.delayNanos,
-              c -> startHedge(h, c, ctx, lease.endpoint(), method, args));
-      thrift.watchForHedge(call);
-      boolean reusable = false;
+    Method blockingTwin(Method async) {
+      Class<?>[] types = async.getParameterTypes();
       try {
-        Object result = invokeOn(ctx, connection, method, args);
-        reusable = call.primaryAnswered() != HedgedCall.HEDGE_WON;
-        return result;
-      } catch (Exception e) {
-        if (!ThriftOutcomes.classify(e).isEndpointFailure()) {
-          // The server answered (a declared exception, TApplicationException): that is the result.
-          reusable =
-              call.primaryAnswered() != HedgedCall.HEDGE_WON
-                  && ThriftOutcomes.connectionReusable(e);
-          throw e;
-        }
-        int state = call.primaryFailed();
-        reusable = state != HedgedCall.HEDGE_WON && ThriftOutcomes.connectionReusable(e);
-        if (state == HedgedCall.PENDING) {
-          throw e; // no hedge was sent: the retry loop decides
-        }
-        Object hedged;
-        try {
-          hedged = call.awaitHedge(ctx.deadlineNanos() - cluster.ticker().read());
-        } catch (Exception hedgeFailure) {
-          e.addSuppressed(hedgeFailure);
-          throw e;
-        }
-        if (state != HedgedCall.HEDGE_WON) {
-          lease.complete(ThriftOutcomes.classify(e)); // it failed on its own
-        }
-        if (hedged instanceof HedgedCall.Thrown thrown) {
-          throw thrown.answer(); // the hedge's server answered with a declared exception
-        }
-        return hedged; // a lease the hedge cut short is finished as answered, slowly
-      } finally {
-        pool.release(connection, reusable);
-      }
-    }
-
-    /** Runs on the hedge watch's thread when the attempt has not answered in time. */
-    private void startHedge(
-        Hedging h,
-        HedgedCall call,
-        CallContext ctx,
-        Endpoint primary,
-        Method method,
-        Object[] args) {
-      if (!call.tryStartHedge()) {
-        return;
-      }
-      if (!h.tryWithdraw()) {
-        call.hedgeFailed(new IllegalStateException("hedge budget spent"));
-        return;
-      }
-      try {
-        thrift.runHedge(() -> runHedge(call, ctx, primary, method, args));
-      } catch (RejectedExecutionException closed) {
-        call.hedgeFailed(closed);
-      }
-    }
-
-    private void runHedge(
-        HedgedCall call, CallContext ctx, Endpoint primary, Method method, Object[] args) {
-      CallContext.Builder b =
-          CallContext.builder().idempotent(true).deadlineNanos(ctx.deadlineNanos());
-      if (ctx.hasHashKey()) {
-        b.hashKey(ctx.hashKey());
-      }
-      CallContext hedgeCtx = b.build();
-      hedgeCtx.exclude(primary);
-      Lease lease;
-      try {
-        lease = cluster.acquire(hedgeCtx);
-      } catch (RuntimeException none) {
-        call.hedgeFailed(none);
-        return;
-      }
-      if (lease.endpoint() == primary) {
-        lease.complete(Outcome.CANCELLED); // no other endpoint: a hedge would only add load
-        call.hedgeFailed(new IllegalStateException("no other endpoint to hedge on"));
-        return;
-      }
-      thrift.hedgeSent();
-      try {
-        Object result = attempt(hedgeCtx, lease, method, args);
-        lease.complete(Outcome.SUCCESS);
-        if (call.hedgeAnswered(result)) {
-          thrift.hedgeWon();
-        }
-      } catch (Exception e) {
-        Outcome outcome = ThriftOutcomes.classify(e);
-        if (!lease.isCompleted()) {
-          lease.complete(outcome);
-        }
-        if (outcome.isEndpointFailure()) {
-          call.hedgeFailed(e);
-        } else if (call.hedgeAnswered(new HedgedCall.Thrown(e))) {
-          thrift.hedgeWon(); // an answer, if an exceptional one: the first answer wins
-        }
-      } catch (Error e) {
-        lease.close();
-        call.hedgeFailed(e);
+        return iface.getMethod(async.getName(), Arrays.copyOf(types, types.length - 1));
+      } catch (NoSuchMethodException e) {
+        throw new IllegalArgumentException(
+            async + " has no blocking counterpart on " + iface.getName(), e);
       }
     }
   }
 
   /**
-   * One hedged attempt's race between its own call ({@code primary}) and its hedge. States: {@link
-   * #PENDING} (no hedge), {@link #HEDGING} (hedge sent), {@link #DONE} (the primary answered first,
-   * or failed before a hedge), {@link #HEDGE_WON}. Thread-safe.
+   * An asynchronous proxy: each call of a generated {@code AsyncIface} method runs the matching
+   * method of the blocking client through the call engine ({@code Call.runAsync}): retries wait on
+   * the cluster's scheduler, hedges race as futures, and the callback hears the first answer.
    */
-  static final class HedgedCall implements HedgeWatch.Watched {
-    static final int PENDING = 0;
-    static final int HEDGING = 1;
-    static final int DONE = 2;
-    static final int HEDGE_WON = 3;
+  private static final class AsyncHandler<I> implements InvocationHandler {
+    private final Class<?> asyncIface;
+    private final Handler<I> sync;
+    private final Executor executor;
 
-    /** A hedge's answer that is a declared exception (or another answer thrown by the client). */
-    record Thrown(Exception answer) {}
-
-    private final PooledConnection primaryConnection;
-    private final long dueNanos;
-    private final Consumer<HedgedCall> onDue;
-    private final AtomicInteger state = new AtomicInteger(PENDING);
-    private final CompletableFuture<Object> hedge = new CompletableFuture<>();
-
-    HedgedCall(PooledConnection primaryConnection, long dueNanos, Consumer<HedgedCall> onDue) {
-      this.primaryConnection = primaryConnection;
-      this.dueNanos = dueNanos;
-      this.onDue = onDue;
+    AsyncHandler(Class<?> asyncIface, Handler<I> sync, Executor executor) {
+      this.asyncIface = asyncIface;
+      this.sync = sync;
+      this.executor = executor;
     }
 
     @Override
-    public long dueNanos() {
-      return dueNanos;
-    }
-
-    @Override
-    public boolean isSettled() {
-      return state.get() != PENDING;
-    }
-
-    @Override
-    public void fire() {
-      onDue.accept(this);
-    }
-
-    boolean tryStartHedge() {
-      return state.compareAndSet(PENDING, HEDGING);
-    }
-
-    /** The primary answered; returns the state it found. */
-    int primaryAnswered() {
-      return state.getAndSet(DONE);
-    }
-
-    /** The primary failed; returns {@link #PENDING} if no hedge was or will be sent. */
-    int primaryFailed() {
-      if (state.compareAndSet(PENDING, DONE)) {
-        return PENDING;
+    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+      if (method.getDeclaringClass() == Object.class) {
+        return switch (method.getName()) {
+          case "toString" ->
+              "AsyncThriftClient{" + asyncIface.getSimpleName() + " -> " + sync.thrift + "}";
+          case "hashCode" -> System.identityHashCode(proxy);
+          case "equals" -> proxy == args[0];
+          default -> throw new UnsupportedOperationException(method.getName());
+        };
       }
-      return state.get();
-    }
-
-    /** The hedge answered; true if it won the race (the primary's connection is then closed). */
-    boolean hedgeAnswered(Object result) {
-      boolean won = state.compareAndSet(HEDGING, HEDGE_WON);
-      if (won) {
-        primaryConnection.close(); // ends the primary's blocked read
-      }
-      hedge.complete(result);
-      return won;
-    }
-
-    void hedgeFailed(Throwable error) {
-      hedge.completeExceptionally(error);
-    }
-
-    /** The hedge's answer, waiting at most {@code nanos} for it. */
-    Object awaitHedge(long nanos) throws Exception {
-      try {
-        return hedge.get(Math.max(0, nanos), TimeUnit.NANOSECONDS);
-      } catch (ExecutionException e) {
-        throw e.getCause() instanceof Exception ex ? ex : e;
-      }
+      Method blocking = sync.blockingTwin(method);
+      @SuppressWarnings("unchecked")
+      AsyncMethodCallback<Object> callback =
+          (AsyncMethodCallback<Object>) args[args.length - 1];
+      Object[] callArgs = Arrays.copyOf(args, args.length - 1);
+      MethodAttempt<I> attempt =
+          new MethodAttempt<>(sync.thrift, sync.clientFactory, blocking, callArgs);
+      sync.cluster
+          .newCall(sync.context(blocking))
+          .hedge(sync.hedging)
+          .runAsync(lease -> attempt.startOn(lease, executor))
+          .whenComplete(
+              (result, error) -> {
+                if (error == null) {
+                  callback.onComplete(result);
+                } else {
+                  Throwable cause = Call.unwrapFailure(error);
+                  callback.onError(
+                      cause instanceof Exception e ? e : new RuntimeException(cause));
+                }
+              });
+      return null;
     }
   }
 }

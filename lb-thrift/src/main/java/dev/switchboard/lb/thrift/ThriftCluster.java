@@ -1,36 +1,39 @@
 package dev.switchboard.lb.thrift;
 
+import dev.switchboard.lb.Attempt;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ClusterListener;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.Hedging;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.Ticker;
-import java.util.Map;
-import java.util.OptionalLong;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.LockSupport;
+import org.apache.thrift.transport.TTransportException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A {@link Cluster} of Thrift servers with a connection pool per endpoint: the pooled, health-aware
- * transport picker. Pools open on demand, warm up new and revived endpoints with jitter, drop idle
- * connections of draining endpoints, and close when their endpoint leaves.
+ * transport picker. Each endpoint's pool is its {@link Endpoint#resource endpoint resource}: the
+ * cluster opens it when the endpoint joins and closes it when the endpoint has left and its last
+ * call finished. Pools warm up new and revived endpoints with jitter and drop idle connections of
+ * draining and ejected endpoints.
  *
  * <p>Every call holds a lease from before it waits for or opens a connection until its reply, so
- * the load the balancer sees for an endpoint includes calls queued on its pool and connects in
- * progress: with one call per connection, pool saturation is load.
+ * the load the balancer sees for an endpoint includes connects in progress: with one call per
+ * connection, pool saturation is load. The call's deadline bounds the connect and the TLS
+ * handshake as well as the read.
  *
  * <p>Thread-safe.
  */
@@ -38,20 +41,15 @@ public final class ThriftCluster implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(ThriftCluster.class);
 
   private final ThriftTransportConfig config;
-  private final Map<Endpoint, TransportPool> pools = new ConcurrentHashMap<>();
+  private final Set<TransportPool> pools = ConcurrentHashMap.newKeySet();
+  private final List<Hedging> hedgings = new CopyOnWriteArrayList<>();
   private final ScheduledThreadPoolExecutor maintenance;
-  private final String name;
-  private final LongAdder hedgesSent = new LongAdder();
-  private final LongAdder hedgesWon = new LongAdder();
-  private volatile @Nullable ExecutorService hedgeExecutor; // created by the first hedge
-  private volatile @Nullable HedgeWatch hedgeWatch; // created by the first hedged call
   private final Cluster cluster;
-  private final Ticker ticker;
+  private volatile @Nullable Cluster built; // for the pools' ticker while the cluster is built
   private volatile boolean closed;
 
   private ThriftCluster(Cluster.Builder builder, ThriftTransportConfig config, String name) {
     this.config = config;
-    this.name = name;
     this.maintenance =
         new ScheduledThreadPoolExecutor(
             1,
@@ -61,25 +59,38 @@ public final class ThriftCluster implements AutoCloseable {
               return t;
             });
     maintenance.setRemoveOnCancelPolicy(true);
+    Ticker ticker =
+        () -> {
+          Cluster c = built;
+          return c == null ? System.nanoTime() : c.ticker().read();
+        };
     this.cluster =
         builder
+            .copy()
             .maxInFlightPerEndpoint(config.maxConnectionsPerEndpoint())
+            .endpointResource(e -> openPool(e, ticker))
             .listener(new PoolKeeper())
             .build();
-    this.ticker = cluster.ticker();
+    this.built = cluster;
     long sweep = Math.max(config.idleTimeout().toMillis() / 2, 100);
     maintenance.scheduleWithFixedDelay(this::evictIdle, sweep, sweep, TimeUnit.MILLISECONDS);
   }
 
   /**
-   * Builds the cluster from {@code clusterBuilder} (registry, policy, health options) with
-   * connection pools configured by {@code config}. The builder's in-flight limit is set to the
-   * pool's connection limit.
+   * Builds a cluster from a copy of {@code clusterBuilder} (registry, policy, health options; the
+   * builder itself is not changed) with connection pools configured by {@code config}. The
+   * cluster's in-flight limit per endpoint is the pool's connection limit.
    */
   public static ThriftCluster create(Cluster.Builder clusterBuilder, ThriftTransportConfig config) {
-    Cluster.Builder b = java.util.Objects.requireNonNull(clusterBuilder, "clusterBuilder");
-    java.util.Objects.requireNonNull(config, "config");
+    Cluster.Builder b = Objects.requireNonNull(clusterBuilder, "clusterBuilder");
+    Objects.requireNonNull(config, "config");
     return new ThriftCluster(b, config, Integer.toHexString(System.identityHashCode(b)));
+  }
+
+  private TransportPool openPool(Endpoint endpoint, Ticker ticker) {
+    TransportPool pool = new TransportPool(endpoint.instance(), config, ticker, pools::remove);
+    pools.add(pool);
+    return pool;
   }
 
   /** The balancer underneath: snapshots, retry policy, ticker. */
@@ -92,46 +103,50 @@ public final class ThriftCluster implements AutoCloseable {
   }
 
   /** Borrows a transport to a picked endpoint for a call that carries nothing. */
-  public LeasedTransport borrowTransport() throws ConnectFailedException {
-    return borrowTransport(CallContext.builder().build());
+  public LeasedTransport borrowTransport() throws TTransportException {
+    return borrowTransport(CallContext.DEFAULT);
   }
 
   /**
-   * Picks an endpoint for {@code ctx} and borrows a connection to it. Endpoints that refuse the
-   * connection are recorded as failed and others tried while the retry policy allows.
+   * Picks an endpoint for {@code ctx} and borrows a connection to it, within the call's deadline.
+   * Endpoints that refuse the connection are recorded as failed and others tried while the retry
+   * policy allows.
    *
-   * @throws org.apache.thrift.transport.TTransportException if no endpoint accepted a connection
+   * @throws TTransportException if no endpoint accepted a connection (nothing was sent)
+   * @throws dev.switchboard.lb.NoHealthyEndpointException if no endpoint is eligible
    */
-  public LeasedTransport borrowTransport(CallContext ctx) throws ConnectFailedException {
-    for (int attempt = 1; ; attempt++) {
-      Lease lease = cluster.acquire(ctx);
-      try {
-        return new LeasedTransport(pool(lease.endpoint()), connect(lease), lease);
-      } catch (ConnectFailedException e) {
-        lease.complete(Outcome.CONNECT_FAILURE);
-        OptionalLong delay = cluster.retryDelayNanos(ctx, lease, attempt);
-        if (delay.isEmpty()) {
-          throw e;
-        }
-        LockSupport.parkNanos(delay.getAsLong());
-      } catch (RuntimeException | Error e) {
-        lease.close();
-        throw e;
-      }
-    }
+  public LeasedTransport borrowTransport(CallContext ctx) throws TTransportException {
+    return cluster
+        .newCall(ctx)
+        .run(
+            new Attempt<LeasedTransport, TTransportException>() {
+              @Override
+              public LeasedTransport run(Lease lease) throws TTransportException {
+                TransportPool pool = lease.resource(TransportPool.class);
+                PooledConnection connection = pool.borrow(connectMillis(lease));
+                lease.detach(); // the transport holds the lease until it is closed
+                return new LeasedTransport(pool, connection, lease, config);
+              }
+
+              @Override
+              public Outcome classify(Throwable error) {
+                return ThriftOutcomes.classify(error);
+              }
+            });
   }
 
-  /** A connection to the lease's endpoint, bounded by the call's deadline. */
-  PooledConnection connect(Lease lease) throws ConnectFailedException {
-    return pool(lease.endpoint()).borrow();
+  /** The connect timeout, bounded by what is left of the lease's attempt. */
+  int connectMillis(Lease lease) {
+    return millis(lease.remainingNanos(config.connectTimeout().toNanos()));
   }
 
-  TransportPool pool(Endpoint endpoint) {
-    TransportPool pool = pools.get(endpoint);
-    if (pool != null) {
-      return pool;
-    }
-    return pools.computeIfAbsent(endpoint, e -> new TransportPool(e.instance(), config, ticker));
+  /** The read timeout, bounded by what is left of the lease's attempt. */
+  int readMillis(Lease lease) {
+    return millis(lease.remainingNanos(config.readTimeout().toNanos()));
+  }
+
+  private static int millis(long nanos) {
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)));
   }
 
   /** Connection counts across every pool. */
@@ -139,16 +154,18 @@ public final class ThriftCluster implements AutoCloseable {
     int open = 0;
     int idle = 0;
     long created = 0;
-    for (TransportPool p : pools.values()) {
+    int count = 0;
+    for (TransportPool p : pools) {
       open += p.open();
       idle += p.idle();
       created += p.created();
+      count++;
     }
-    return new PoolStats(open, idle, created, pools.size());
+    return new PoolStats(open, idle, created, count);
   }
 
   private void evictIdle() {
-    for (TransportPool p : pools.values()) {
+    for (TransportPool p : pools) {
       p.evictIdle();
     }
   }
@@ -164,11 +181,7 @@ public final class ThriftCluster implements AutoCloseable {
           if (closed || endpoint.isRemoved()) {
             return;
           }
-          TransportPool pool = pool(endpoint);
-          if (endpoint.isClosed() && pools.remove(endpoint, pool)) {
-            pool.close(); // it left while we were creating its pool
-            return;
-          }
+          TransportPool pool = endpoint.resource(TransportPool.class);
           for (int i = 0;
               i < config.warmUpConnections() && pool.idle() < config.warmUpConnections();
               i++) {
@@ -182,68 +195,27 @@ public final class ThriftCluster implements AutoCloseable {
         TimeUnit.NANOSECONDS);
   }
 
+  /** Counts {@code hedging}'s hedges in {@link #hedgesSent} and {@link #hedgesWon}. */
+  void register(Hedging hedging) {
+    hedgings.add(hedging);
+  }
+
   /** How many hedges (second attempts of slow idempotent calls) proxies of this cluster sent. */
   public long hedgesSent() {
-    return hedgesSent.sum();
+    long sent = 0;
+    for (Hedging h : hedgings) {
+      sent += h.sent();
+    }
+    return sent;
   }
 
   /** How many hedges answered before the attempt they backed up. */
   public long hedgesWon() {
-    return hedgesWon.sum();
-  }
-
-  /** Watches a hedgeable call until it settles or its hedge is due. */
-  void watchForHedge(HedgeWatch.Watched call) {
-    HedgeWatch watch = hedgeWatch;
-    if (watch == null) {
-      synchronized (this) {
-        watch = hedgeWatch;
-        if (watch == null) {
-          watch = new HedgeWatch(name);
-          hedgeWatch = watch;
-          if (closed) {
-            watch.close();
-          }
-        }
-      }
+    long won = 0;
+    for (Hedging h : hedgings) {
+      won += h.won();
     }
-    watch.watch(call);
-  }
-
-  /** Runs a hedge (a blocking call) on a thread of its own. */
-  void runHedge(Runnable hedge) {
-    ExecutorService executor = hedgeExecutor;
-    if (executor == null) {
-      synchronized (this) {
-        executor = hedgeExecutor;
-        if (executor == null) {
-          AtomicInteger threads = new AtomicInteger();
-          executor =
-              Executors.newCachedThreadPool(
-                  r -> {
-                    Thread t =
-                        new Thread(
-                            r,
-                            "switchboard-thrift-hedge-" + name + "-" + threads.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                  });
-          hedgeExecutor = executor;
-          if (closed) {
-            executor.shutdown();
-          }
-        }
-      }
-    }
-    executor.execute(hedge);
-  }
-
-  void hedgeSent() {
-    hedgesSent.increment();
-  }
-
-  void hedgeWon() {
-    hedgesWon.increment();
+    return won;
   }
 
   /** Closes the cluster; every pool closes as its endpoint's last call finishes. Idempotent. */
@@ -252,19 +224,6 @@ public final class ThriftCluster implements AutoCloseable {
     closed = true;
     cluster.close();
     maintenance.shutdownNow();
-    synchronized (this) {
-      HedgeWatch watch = hedgeWatch;
-      if (watch != null) {
-        watch.close();
-      }
-      ExecutorService executor = hedgeExecutor;
-      if (executor != null) {
-        executor.shutdown(); // running hedges finish within their calls' deadlines
-      }
-    }
-    for (TransportPool p : pools.values()) {
-      p.close();
-    }
   }
 
   @Override
@@ -272,7 +231,7 @@ public final class ThriftCluster implements AutoCloseable {
     return "ThriftCluster{" + cluster.service() + ", " + config + "}";
   }
 
-  /** Keeps the pools in step with the cluster's members. */
+  /** Warms pools up and drops idle connections of endpoints that should not be reused. */
   private final class PoolKeeper implements ClusterListener {
     @Override
     public void endpointAdded(Endpoint endpoint) {
@@ -285,28 +244,15 @@ public final class ThriftCluster implements AutoCloseable {
     }
 
     @Override
-    public void endpointRemoved(Endpoint endpoint) {
-      TransportPool pool = pools.remove(endpoint);
-      if (pool != null) {
-        pool.close();
-      }
-    }
-
-    @Override
     public void endpointEjected(Endpoint endpoint, long ejectionNanos) {
-      TransportPool pool = pools.get(endpoint);
-      if (pool != null) {
-        pool.closeIdle();
-      }
+      endpoint.resource(TransportPool.class).closeIdle();
     }
 
     @Override
     public void eligibilityChanged(Endpoint endpoint, Eligibility from, Eligibility to) {
       if (to == Eligibility.DRAINING) {
-        TransportPool pool = pools.get(endpoint);
-        if (pool != null) {
-          pool.closeIdle(); // the server is about to stop: do not reuse its connections
-        }
+        // the server is about to stop: do not reuse its connections
+        endpoint.resource(TransportPool.class).closeIdle();
       }
     }
   }

@@ -16,6 +16,9 @@ final class ThriftOutcomes {
   private ThriftOutcomes() {}
 
   static Outcome classify(Throwable error) {
+    if (Outcome.isInterruption(error)) {
+      return Outcome.CANCELLED; // the caller's doing, whatever it did to the connection
+    }
     if (error instanceof ConnectFailedException) {
       return Outcome.CONNECT_FAILURE;
     }

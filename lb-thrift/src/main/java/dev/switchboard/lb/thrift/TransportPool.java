@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * The connections to one endpoint: the idle ones kept most-recently-used first, opened on demand
@@ -26,8 +27,18 @@ final class TransportPool implements AutoCloseable {
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicLong created = new AtomicLong();
   private volatile boolean closed;
+  private final Consumer<TransportPool> onClose;
 
   TransportPool(ServiceInstance instance, ThriftTransportConfig config, Ticker ticker) {
+    this(instance, config, ticker, p -> {});
+  }
+
+  TransportPool(
+      ServiceInstance instance,
+      ThriftTransportConfig config,
+      Ticker ticker,
+      Consumer<TransportPool> onClose) {
+    this.onClose = onClose;
     this.instance = instance;
     this.config = config;
     this.ticker = ticker;
@@ -35,8 +46,11 @@ final class TransportPool implements AutoCloseable {
     this.validateAfterNanos = config.validateAfterIdle().toNanos();
   }
 
-  /** An idle connection that still looks alive, else a new one. */
-  PooledConnection borrow() throws ConnectFailedException {
+  /**
+   * An idle connection that still looks alive, else a new one connected within {@code
+   * connectMillis}.
+   */
+  PooledConnection borrow(int connectMillis) throws ConnectFailedException {
     long now = ticker.read();
     PooledConnection c;
     while ((c = idle.pollFirst()) != null) {
@@ -51,15 +65,21 @@ final class TransportPool implements AutoCloseable {
       throw new ConnectFailedException(
           "connection pool of " + instance.address() + " is closed", new IllegalStateException());
     }
-    c = PooledConnection.open(instance.host(), instance.port(), config, now);
+    c = PooledConnection.open(instance.host(), instance.port(), config, now, connectMillis);
     open.incrementAndGet();
     created.incrementAndGet();
     return c;
   }
 
-  /** Returns a connection after a call: kept idle if it is reusable and there is room. */
+  /**
+   * Returns a connection after a call: kept idle if the caller says it is reusable, every reply
+   * sent for on it was read (see {@link ExchangeProtocol}), and there is room.
+   */
   void release(PooledConnection c, boolean reusable) {
-    if (!reusable || closed || idleCount.get() >= config.maxIdlePerEndpoint()) {
+    if (!reusable
+        || !c.isClean()
+        || closed
+        || idleCount.get() >= config.maxIdlePerEndpoint()) {
       destroy(c);
       return;
     }
@@ -78,7 +98,12 @@ final class TransportPool implements AutoCloseable {
     }
     try {
       PooledConnection c =
-          PooledConnection.open(instance.host(), instance.port(), config, ticker.read());
+          PooledConnection.open(
+              instance.host(),
+              instance.port(),
+              config,
+              ticker.read(),
+              (int) Math.max(1, config.connectTimeout().toMillis()));
       open.incrementAndGet();
       created.incrementAndGet();
       release(c, true);
@@ -135,6 +160,7 @@ final class TransportPool implements AutoCloseable {
   public void close() {
     closed = true;
     closeIdle();
+    onClose.accept(this);
   }
 
   @Override

@@ -1,0 +1,137 @@
+package dev.switchboard.lb.thrift;
+
+import org.apache.thrift.TException;
+import org.apache.thrift.protocol.TField;
+import org.apache.thrift.protocol.TList;
+import org.apache.thrift.protocol.TMap;
+import org.apache.thrift.protocol.TMessage;
+import org.apache.thrift.protocol.TMessageType;
+import org.apache.thrift.protocol.TProtocol;
+import org.apache.thrift.protocol.TProtocolDecorator;
+import org.apache.thrift.protocol.TProtocolException;
+import org.apache.thrift.protocol.TSet;
+import org.apache.thrift.protocol.TStruct;
+
+/*
+ * Unfinished exchanges
+ * --------------------
+ * A pooled connection may be reused only if every call sent on it had its reply read to the end:
+ * a caller that gave up (its read timed out, it was interrupted, a hedge won, it threw between
+ * send and receive) leaves the reply on the wire, and the next borrower would read it as its own.
+ * This decorator counts calls written (CALL messages; ONEWAY ones get no reply) against replies
+ * read to readMessageEnd, and notes protocol errors (garbage on the wire: the bytes no longer line
+ * up with messages). A connection is clean when every reply was read and nothing was garbled.
+ */
+
+/** A protocol that knows whether its connection is between exchanges. Not thread-safe. */
+final class ExchangeProtocol extends TProtocolDecorator {
+  private int awaiting;
+  private boolean garbled;
+
+  ExchangeProtocol(TProtocol protocol) {
+    super(protocol);
+  }
+
+  /** Every reply read to the end and no protocol error: the connection may be reused. */
+  boolean isClean() {
+    return awaiting == 0 && !garbled;
+  }
+
+  /** A protocol error was read: the peer sent something that is not a Thrift message. */
+  boolean isGarbled() {
+    return garbled;
+  }
+
+  @Override
+  public void writeMessageBegin(TMessage message) throws TException {
+    super.writeMessageBegin(message);
+    if (message.type == TMessageType.CALL) {
+      awaiting++;
+    }
+  }
+
+  @Override
+  public TMessage readMessageBegin() throws TException {
+    try {
+      return super.readMessageBegin();
+    } catch (TProtocolException e) {
+      throw garbled(e);
+    }
+  }
+
+  @Override
+  public void readMessageEnd() throws TException {
+    super.readMessageEnd();
+    if (awaiting > 0) {
+      awaiting--;
+    }
+  }
+
+  @Override
+  public TStruct readStructBegin() throws TException {
+    try {
+      return super.readStructBegin();
+    } catch (TProtocolException e) {
+      throw garbled(e);
+    }
+  }
+
+  @Override
+  public TField readFieldBegin() throws TException {
+    try {
+      return super.readFieldBegin();
+    } catch (TProtocolException e) {
+      throw garbled(e);
+    }
+  }
+
+  @Override
+  public TMap readMapBegin() throws TException {
+    try {
+      return super.readMapBegin();
+    } catch (TProtocolException e) {
+      throw garbled(e);
+    }
+  }
+
+  @Override
+  public TList readListBegin() throws TException {
+    try {
+      return super.readListBegin();
+    } catch (TProtocolException e) {
+      throw garbled(e);
+    }
+  }
+
+  @Override
+  public TSet readSetBegin() throws TException {
+    try {
+      return super.readSetBegin();
+    } catch (TProtocolException e) {
+      throw garbled(e);
+    }
+  }
+
+  @Override
+  public String readString() throws TException {
+    try {
+      return super.readString();
+    } catch (TProtocolException e) {
+      throw garbled(e);
+    }
+  }
+
+  @Override
+  public java.nio.ByteBuffer readBinary() throws TException {
+    try {
+      return super.readBinary();
+    } catch (TProtocolException e) {
+      throw garbled(e);
+    }
+  }
+
+  private TProtocolException garbled(TProtocolException e) {
+    garbled = true;
+    return e;
+  }
+}

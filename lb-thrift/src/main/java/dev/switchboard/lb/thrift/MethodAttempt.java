@@ -1,0 +1,113 @@
+package dev.switchboard.lb.thrift;
+
+import dev.switchboard.lb.Attempt;
+import dev.switchboard.lb.Lease;
+import dev.switchboard.lb.Outcome;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.apache.thrift.protocol.TProtocol;
+
+/**
+ * One attempt of a generated client's method on a pooled connection to the lease's endpoint: the
+ * connect and the read are bounded by the lease's attempt deadline, the connection goes back to
+ * the pool only if its exchange finished cleanly, and an attempt the engine abandons (a hedge won,
+ * the caller cancelled) has its connection closed, which ends its read at once. Thread-safe: each
+ * run uses a connection of its own.
+ */
+final class MethodAttempt<I> implements Attempt<Object, Exception> {
+  private final ThriftCluster thrift;
+  private final Function<TProtocol, ? extends I> clientFactory;
+  private final Method method;
+  private final Object[] args;
+
+  MethodAttempt(
+      ThriftCluster thrift,
+      Function<TProtocol, ? extends I> clientFactory,
+      Method method,
+      Object[] args) {
+    this.thrift = thrift;
+    this.clientFactory = clientFactory;
+    this.method = method;
+    this.args = args;
+  }
+
+  @Override
+  public Object run(Lease lease) throws Exception {
+    TransportPool pool = lease.resource(TransportPool.class);
+    PooledConnection connection = pool.borrow(thrift.connectMillis(lease));
+    Claim claim = null;
+    if (lease.isCancellable()) {
+      Claim c = new Claim(connection);
+      claim = c;
+      lease.onCancel(c::abort);
+    }
+    boolean reusable = false;
+    try {
+      connection.setReadTimeout(thrift.readMillis(lease));
+      I client = clientFactory.apply(connection.protocol);
+      Object result;
+      try {
+        result = method.invoke(client, args);
+      } catch (InvocationTargetException e) {
+        Throwable cause = e.getCause();
+        if (cause instanceof Exception ex) {
+          reusable = ThriftOutcomes.connectionReusable(ex);
+          throw ex;
+        }
+        throw (Error) cause;
+      }
+      reusable = true;
+      return result;
+    } finally {
+      boolean ours = claim == null || claim.release();
+      pool.release(connection, reusable && ours);
+    }
+  }
+
+  /** Runs the attempt on a thread of {@code executor}, for the asynchronous proxy. */
+  CompletableFuture<Object> startOn(Lease lease, Executor executor) {
+    return CompletableFuture.supplyAsync(
+        () -> {
+          try {
+            return run(lease);
+          } catch (Exception e) {
+            throw new CompletionException(e);
+          }
+        },
+        executor);
+  }
+
+  @Override
+  public Outcome classify(Throwable error) {
+    return ThriftOutcomes.classify(error);
+  }
+
+  /**
+   * Who ends a connection's use: its attempt (returning it to the pool) or the engine abandoning
+   * the attempt (closing it), whichever comes first; the other leaves it alone. Thread-safe.
+   */
+  private static final class Claim {
+    private final PooledConnection connection;
+    private final AtomicBoolean taken = new AtomicBoolean();
+
+    Claim(PooledConnection connection) {
+      this.connection = connection;
+    }
+
+    void abort() {
+      if (taken.compareAndSet(false, true)) {
+        connection.close();
+      }
+    }
+
+    /** The attempt is done with the connection; false if it was aborted first. */
+    boolean release() {
+      return taken.compareAndSet(false, true);
+    }
+  }
+}
