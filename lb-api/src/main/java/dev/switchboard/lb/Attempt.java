@@ -2,9 +2,9 @@ package dev.switchboard.lb;
 
 /**
  * One attempt of a call on the endpoint a {@link Lease} holds, run by {@link Call#run}. An attempt
- * may finish the lease itself (to report an outcome or latency it knows better, such as an HTTP
- * 503 it returns as its result); if it does not, the engine finishes it with {@link
- * Outcome#SUCCESS} when the attempt returns, or with {@link #classify} when it throws.
+ * may finish the lease itself (to report an outcome or latency it knows better, such as an HTTP 503
+ * it returns as its result); if it does not, the engine finishes it with {@link Outcome#SUCCESS}
+ * when the attempt returns, or with {@link #classify} when it throws.
  *
  * @param <T> the call's result
  * @param <X> the checked exception the call may throw

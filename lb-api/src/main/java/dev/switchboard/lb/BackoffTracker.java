@@ -42,7 +42,9 @@ final class BackoffTracker {
   void connectRefused(Endpoint e) {
     EndpointHealth h = e.health();
     long now = state.ticker.read();
-    if (e.isRemoved() || state.isClosed() || (h.connectRefusals > 0 && now - h.refusingUntilNanos < 0)) {
+    if (e.isRemoved()
+        || state.isClosed()
+        || (h.connectRefusals > 0 && now - h.refusingUntilNanos < 0)) {
       return; // already backed off: refusals of calls that raced into it count once
     }
     int refusals = h.connectRefusals + 1;
@@ -80,7 +82,9 @@ final class BackoffTracker {
     EndpointHealth h = e.health();
     long now = state.ticker.read();
     long until = now + nanos;
-    if (e.isRemoved() || state.isClosed() || (h.backedOffUntilNanos != 0 && h.backedOffUntilNanos - until >= 0)) {
+    if (e.isRemoved()
+        || state.isClosed()
+        || (h.backedOffUntilNanos != 0 && h.backedOffUntilNanos - until >= 0)) {
       return;
     }
     h.backedOffUntilNanos = until;

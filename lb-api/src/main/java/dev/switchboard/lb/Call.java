@@ -80,8 +80,8 @@ public final class Call implements PickArgs {
   }
 
   /**
-   * Hedges this call with {@code hedging} if it is idempotent (a non-idempotent call is never
-   * sent twice); null turns hedging off.
+   * Hedges this call with {@code hedging} if it is idempotent (a non-idempotent call is never sent
+   * twice); null turns hedging off.
    *
    * @throws IllegalStateException if the call already ran
    */
@@ -154,12 +154,11 @@ public final class Call implements PickArgs {
 
   /**
    * Runs the call on this thread: acquires an endpoint, runs {@code attempt}, and retries on
-   * another endpoint while the retry policy allows (waiting out the backoff here). Hedges, if
-   * any, run on the cluster's hedge threads. Every attempt's lease is finished once.
+   * another endpoint while the retry policy allows (waiting out the backoff here). Hedges, if any,
+   * run on the cluster's hedge threads. Every attempt's lease is finished once.
    *
-   * <p>When no retry is allowed, the last attempt's result is returned or its exception thrown;
-   * if no endpoint can be acquired for a retry, the acquisition failure is added to it as
-   * suppressed.
+   * <p>When no retry is allowed, the last attempt's result is returned or its exception thrown; if
+   * no endpoint can be acquired for a retry, the acquisition failure is added to it as suppressed.
    *
    * @throws X the last attempt's exception
    * @throws NoHealthyEndpointException if no endpoint could be acquired for the first attempt
@@ -283,12 +282,11 @@ public final class Call implements PickArgs {
   }
 
   /**
-   * The hedge answered first and abandoned the primary: the primary's endpoint is charged the
-   * time it took, and the hedge's answer is the call's.
+   * The hedge answered first and abandoned the primary: the primary's endpoint is charged the time
+   * it took, and the hedge's answer is the call's.
    */
   private <T, X extends Exception> T hedgeWon(
-      Attempt<T, X> attempt, Race<T> race, @Nullable T result, @Nullable Exception error)
-      throws X {
+      Attempt<T, X> attempt, Race<T> race, @Nullable T result, @Nullable Exception error) throws X {
     if (!race.primary.isCompleted()) {
       race.primary.complete(Outcome.SUCCESS);
     }
@@ -349,8 +347,7 @@ public final class Call implements PickArgs {
       if (error == null) {
         attempt.discard(result);
       }
-      race.hedgeFailed(
-          error != null ? error : new IllegalStateException("hedge ended " + outcome));
+      race.hedgeFailed(error != null ? error : new IllegalStateException("hedge ended " + outcome));
       return;
     }
     if (race.hedgeAnswered(result, error, outcome)) {
@@ -364,10 +361,10 @@ public final class Call implements PickArgs {
 
   /**
    * Runs the call without blocking: attempts start on the calling thread or the thread that
-   * completed the previous one, backoffs wait on the cluster's scheduler, and before the
-   * registry's first answer the call waits for it without a thread. Cancelling (or otherwise
-   * completing) the returned future abandons the attempts in flight through their leases' cancel
-   * hooks, finishes their leases as {@link Outcome#CANCELLED}, and stops retries.
+   * completed the previous one, backoffs wait on the cluster's scheduler, and before the registry's
+   * first answer the call waits for it without a thread. Cancelling (or otherwise completing) the
+   * returned future abandons the attempts in flight through their leases' cancel hooks, finishes
+   * their leases as {@link Outcome#CANCELLED}, and stops retries.
    *
    * @return a future completed with the last attempt's result, or failed with its exception (or
    *     with {@link NoHealthyEndpointException}, {@link DeadlineExceededException}, {@link
@@ -383,8 +380,8 @@ public final class Call implements PickArgs {
   // ---- shared --------------------------------------------------------------------------------
 
   /**
-   * The deadline of attempt {@code n}: the call's, or half the time left for an idempotent
-   * attempt that may still be retried on an endpoint it has not tried.
+   * The deadline of attempt {@code n}: the call's, or half the time left for an idempotent attempt
+   * that may still be retried on an endpoint it has not tried.
    */
   long attemptDeadline(int n) {
     long deadline = ctx.deadlineNanos();

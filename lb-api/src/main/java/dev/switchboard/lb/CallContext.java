@@ -174,8 +174,9 @@ public final class CallContext implements PickArgs {
           hasHashKey,
           deadlineNanos,
           idempotent,
-          attributes.isEmpty() ? Map.of() : java.util.Collections.unmodifiableMap(
-              new LinkedHashMap<>(attributes)));
+          attributes.isEmpty()
+              ? Map.of()
+              : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(attributes)));
     }
   }
 

@@ -22,11 +22,11 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -862,9 +862,8 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * The source of time for latency, deadlines and timed state (default {@link
-     * Ticker#system()}); with {@link #scheduler} a virtual clock runs the cluster in tests and
-     * simulations.
+     * The source of time for latency, deadlines and timed state (default {@link Ticker#system()});
+     * with {@link #scheduler} a virtual clock runs the cluster in tests and simulations.
      */
     public Builder ticker(Ticker ticker) {
       this.ticker = Objects.requireNonNull(ticker, "ticker");
@@ -872,8 +871,8 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Runs the cluster's timed work (ejection ends, probes, slow-start steps, back-offs, retries
-     * of asynchronous calls); several clusters may share one. The cluster does not close it. By
+     * Runs the cluster's timed work (ejection ends, probes, slow-start steps, back-offs, retries of
+     * asynchronous calls); several clusters may share one. The cluster does not close it. By
      * default each cluster has a daemon thread of its own.
      */
     public Builder scheduler(Scheduler scheduler) {
@@ -887,10 +886,10 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * Opens an integration's per-endpoint resource (a connection pool, say) when an endpoint
-     * joins; the cluster closes it when the endpoint has left and its last call finished. Calls
-     * reach it through {@link Lease#resource} (grpc's subchannels, Finagle's balancer nodes). The
-     * factory runs on the cluster's serial executor: it must be quick and must not block.
+     * Opens an integration's per-endpoint resource (a connection pool, say) when an endpoint joins;
+     * the cluster closes it when the endpoint has left and its last call finished. Calls reach it
+     * through {@link Lease#resource} (grpc's subchannels, Finagle's balancer nodes). The factory
+     * runs on the cluster's serial executor: it must be quick and must not block.
      */
     public Builder endpointResource(Function<? super Endpoint, ? extends AutoCloseable> factory) {
       this.resourceFactory = Objects.requireNonNull(factory, "factory");

@@ -110,7 +110,11 @@ final class ClusterState {
   Endpoint newEndpoint(ServiceInstance instance, CircuitBreaker breaker) {
     Endpoint e =
         new Endpoint(
-            instance, breaker, config.ewmaDecayNanos(), config.failurePenaltyNanos(), ticker.read());
+            instance,
+            breaker,
+            config.ewmaDecayNanos(),
+            config.failurePenaltyNanos(),
+            ticker.read());
     var factory = config.resourceFactory();
     if (factory != null) {
       try {
@@ -141,7 +145,9 @@ final class ClusterState {
           resource.close();
         } catch (Exception failure) {
           logger.warn(
-              "Service '{}': closing the resource of {} failed", config.service(), e.address(),
+              "Service '{}': closing the resource of {} failed",
+              config.service(),
+              e.address(),
               failure);
         }
       }

@@ -42,8 +42,8 @@ public enum Eligibility {
 
   /**
    * Whether an endpoint with this status is unhealthy by a health signal (outlier ejection or an
-   * active check) that panic mode overrides. Open breakers, refused connects and Retry-After are not
-   * overridden: calls to those would fail or be refused at once, so a call fails fast instead.
+   * active check) that panic mode overrides. Open breakers, refused connects and Retry-After are
+   * not overridden: calls to those would fail or be refused at once, so a call fails fast instead.
    */
   boolean isHealthFailure() {
     return this == EJECTED || this == FAILING_HEALTH_CHECK;

@@ -141,8 +141,8 @@ public final class Endpoint {
    * factory given to {@link Cluster.Builder#endpointResource} when the endpoint joined and closed
    * when it left and its last call finished.
    *
-   * @throws IllegalStateException if the cluster has no resource factory, or the resource is not
-   *     a {@code type}
+   * @throws IllegalStateException if the cluster has no resource factory, or the resource is not a
+   *     {@code type}
    */
   public <R> R resource(Class<R> type) {
     AutoCloseable r = resource;

@@ -5,8 +5,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 /**
  * The health state of one endpoint other than its load: its circuit breaker, outlier ejection,
  * active health-check results, refused connects and Retry-After back-off, read by one eligibility
- * pass ({@code ClusterState.baseEligibility}, Envoy's {@code Host::HealthFlag}). Fields other than the breaker are written only on the cluster's
- * serial executor and read anywhere.
+ * pass ({@code ClusterState.baseEligibility}, Envoy's {@code Host::HealthFlag}). Fields other than
+ * the breaker are written only on the cluster's serial executor and read anywhere.
  */
 final class EndpointHealth {
   final CircuitBreaker breaker;

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Hedging {
   /** Hedges the budget allows in a burst. */
   public static final int BURST = 10;
+
   private static final long HEDGE = 1_000;
 
   final long delayNanos;
@@ -30,8 +31,8 @@ public final class Hedging {
    * Hedges a call that has not answered after {@code delay}, within {@code maxExtraPercent}% extra
    * attempts (plus a burst of {@value #BURST}).
    *
-   * @throws IllegalArgumentException if {@code delay} is not positive or {@code maxExtraPercent}
-   *     is not between 1 and 100
+   * @throws IllegalArgumentException if {@code delay} is not positive or {@code maxExtraPercent} is
+   *     not between 1 and 100
    */
   public static Hedging of(Duration delay, int maxExtraPercent) {
     return new Hedging(delay, maxExtraPercent);

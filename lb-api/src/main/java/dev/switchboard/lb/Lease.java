@@ -72,9 +72,7 @@ public final class Lease implements AutoCloseable {
     this.attemptDeadlineNanos = deadline;
   }
 
-  /**
-   * The time left until {@link #attemptDeadlineNanos}, at least 1 ms, at most {@code maxNanos}.
-   */
+  /** The time left until {@link #attemptDeadlineNanos}, at least 1 ms, at most {@code maxNanos}. */
   public long remainingNanos(long maxNanos) {
     long deadline = attemptDeadlineNanos;
     if (deadline == Long.MAX_VALUE) {
@@ -92,8 +90,8 @@ public final class Lease implements AutoCloseable {
   /**
    * Runs {@code hook} when the call engine abandons this attempt: another attempt of the call
    * answered first (hedging), or the caller cancelled the call. Use it to abort the attempt's I/O
-   * (close its connection, cancel its request). Runs at once if already abandoned; never runs
-   * after the lease is finished by its own attempt. Thread-safe.
+   * (close its connection, cancel its request). Runs at once if already abandoned; never runs after
+   * the lease is finished by its own attempt. Thread-safe.
    */
   public void onCancel(Runnable hook) {
     java.util.Objects.requireNonNull(hook, "hook");
@@ -168,9 +166,9 @@ public final class Lease implements AutoCloseable {
   }
 
   /**
-   * Keeps this lease open after the attempt returns: the call engine then does not finish it,
-   * and whoever holds it must ({@code ThriftCluster.borrowTransport} hands its lease to the
-   * transport it returns this way).
+   * Keeps this lease open after the attempt returns: the call engine then does not finish it, and
+   * whoever holds it must ({@code ThriftCluster.borrowTransport} hands its lease to the transport
+   * it returns this way).
    */
   public void detach() {
     detached = true;

@@ -6,7 +6,7 @@ import java.util.List;
  * No endpoint of a service can take a call now. The message names the service and, for each member,
  * why it was not eligible (circuit open, ejected, draining, saturated, weight 0, ...).
  */
-public class NoHealthyEndpointException extends RuntimeException {
+public class NoHealthyEndpointException extends SwitchboardException {
   private static final long serialVersionUID = 1L;
 
   private final String service;

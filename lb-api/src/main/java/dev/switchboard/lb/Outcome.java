@@ -15,8 +15,8 @@ public enum Outcome {
   /** The request was (or may have been) sent and the connection broke. Retry only if idempotent. */
   TRANSPORT_FAILURE,
   /**
-   * The endpoint said it is overloaded or unavailable (an HTTP 503). Its answer does not prove
-   * the call was not processed, so, like a timeout, it is retried elsewhere only if idempotent.
+   * The endpoint said it is overloaded or unavailable (an HTTP 503). Its answer does not prove the
+   * call was not processed, so, like a timeout, it is retried elsewhere only if idempotent.
    */
   OVERLOADED,
   /**
@@ -41,8 +41,8 @@ public enum Outcome {
   /**
    * Whether a call that ended this way may be sent to another endpoint: the one rule every
    * integration follows (the call engine asks it). Always after a connect failure (nothing was
-   * sent); after a timeout, a broken connection or an overloaded answer only if repeating the
-   * call is harmless; never after an answer or a cancellation.
+   * sent); after a timeout, a broken connection or an overloaded answer only if repeating the call
+   * is harmless; never after an answer or a cancellation.
    *
    * @param idempotent whether repeating the call is harmless
    */
@@ -55,11 +55,11 @@ public enum Outcome {
   }
 
   /**
-   * Whether {@code error}, or one of its first causes, is the caller's interruption or
-   * cancellation ({@link InterruptedException}, {@link java.nio.channels.ClosedByInterruptException},
-   * an interrupted I/O that is not a socket timeout, {@link
-   * java.util.concurrent.CancellationException}): such a call ends {@link #CANCELLED}, whatever
-   * the exception's type says about the connection.
+   * Whether {@code error}, or one of its first causes, is the caller's interruption or cancellation
+   * ({@link InterruptedException}, {@link java.nio.channels.ClosedByInterruptException}, an
+   * interrupted I/O that is not a socket timeout, {@link
+   * java.util.concurrent.CancellationException}): such a call ends {@link #CANCELLED}, whatever the
+   * exception's type says about the connection.
    */
   public static boolean isInterruption(Throwable error) {
     Throwable c = error;

@@ -23,6 +23,7 @@ final class Race<T> implements HedgeWatch.Watched {
   final Lease primary;
   long dueNanos;
   Runnable onDue = () -> {};
+
   /** How the race's attempt ended for the engine; written by the caller's thread. */
   Outcome outcome = Outcome.CANCELLED;
 

@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.PriorityQueue;
 
 /**
- * A controllable clock for tests: a {@link Ticker}, a {@link Scheduler} whose tasks run only when time
- * is advanced, and a {@link Clock} view for Resilience4j. Thread-safe; tasks run on the thread that
- * advances time.
+ * A controllable clock for tests: a {@link Ticker}, a {@link Scheduler} whose tasks run only when
+ * time is advanced, and a {@link Clock} view for Resilience4j. Thread-safe; tasks run on the thread
+ * that advances time.
  */
 public final class FakeClock implements Ticker, Scheduler {
   private static final Instant EPOCH = Instant.parse("2026-01-01T00:00:00Z");

@@ -1,9 +1,9 @@
 package dev.switchboard.lb.policy;
 
 import dev.switchboard.lb.CallContext;
-import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.Hashing;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.PickResult;
 import java.util.Arrays;
 import java.util.function.ToLongFunction;

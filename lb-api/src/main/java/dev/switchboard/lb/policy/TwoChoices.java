@@ -1,7 +1,7 @@
 package dev.switchboard.lb.policy;
 
-import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.PickArgs;
 
 /**
  * The sampling half of power of two choices, shared by {@link LeastConnectionsPicker} and {@link

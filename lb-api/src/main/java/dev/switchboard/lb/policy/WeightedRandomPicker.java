@@ -1,7 +1,7 @@
 package dev.switchboard.lb.policy;
 
-import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.PickResult;
 import org.jspecify.annotations.Nullable;
 

@@ -1,7 +1,9 @@
 package dev.switchboard.lb.registry;
 
+import dev.switchboard.lb.SwitchboardException;
+
 /** A registry refused an operation or could not be reached. */
-public class RegistryException extends RuntimeException {
+public class RegistryException extends SwitchboardException {
   private static final long serialVersionUID = 1L;
 
   public RegistryException(String message) {

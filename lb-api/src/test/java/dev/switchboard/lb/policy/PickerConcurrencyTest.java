@@ -5,8 +5,8 @@ import static dev.switchboard.lb.policy.PolicyFixtures.without;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.switchboard.lb.CallContext;
-import dev.switchboard.lb.Exclusions;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.Exclusions;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.PickResult;
 import dev.switchboard.lb.TestEndpoints;

@@ -5,10 +5,10 @@ import static dev.switchboard.lb.policy.PolicyFixtures.excluding;
 import static dev.switchboard.lb.policy.PolicyFixtures.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.CallContext;
-import dev.switchboard.lb.Exclusions;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.Exclusions;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.PickResult;
 import dev.switchboard.lb.TestEndpoints;
 import java.util.Collections;

@@ -1,10 +1,10 @@
 package dev.switchboard.lb.policy;
 
 import dev.switchboard.lb.CallContext;
-import dev.switchboard.lb.Exclusions;
-import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.Exclusions;
 import dev.switchboard.lb.Outcome;
+import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.PickResult;
 import dev.switchboard.lb.TestEndpoints;
 import java.util.IdentityHashMap;

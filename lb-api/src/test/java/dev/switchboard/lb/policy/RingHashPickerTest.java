@@ -10,8 +10,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.switchboard.lb.CallContext;
-import dev.switchboard.lb.Exclusions;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.Exclusions;
 import dev.switchboard.lb.PickResult;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;

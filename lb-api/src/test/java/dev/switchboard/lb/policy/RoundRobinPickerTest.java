@@ -7,9 +7,9 @@ import static dev.switchboard.lb.policy.PolicyFixtures.indexOf;
 import static dev.switchboard.lb.policy.PolicyFixtures.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.PickArgs;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;

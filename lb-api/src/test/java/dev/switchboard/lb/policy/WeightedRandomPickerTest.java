@@ -9,8 +9,8 @@ import static dev.switchboard.lb.policy.PolicyFixtures.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.switchboard.lb.PickArgs;
 import dev.switchboard.lb.CallContext;
+import dev.switchboard.lb.PickArgs;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

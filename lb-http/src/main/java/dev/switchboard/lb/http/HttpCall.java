@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * One logical request as an attempt of the call engine ({@link Call}): per attempt it rewrites the
  * request for the picked endpoint, runs the interceptor chain over {@code HttpClient.sendAsync},
  * classifies the status and finishes the lease, and backs the endpoint off when a 503 says
- * Retry-After. Whether to retry, hedge or give up is the engine's decision, by the same rule as
- * for every integration ({@link Outcome#isRetryable}).
+ * Retry-After. Whether to retry, hedge or give up is the engine's decision, by the same rule as for
+ * every integration ({@link Outcome#isRetryable}).
  *
  * <p>Thread-safe: attempts of one call may run concurrently (a hedge).
  */

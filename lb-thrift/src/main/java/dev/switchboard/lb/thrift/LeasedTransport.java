@@ -22,8 +22,8 @@ import org.jspecify.annotations.Nullable;
  * the endpoint). Call {@link #complete(Outcome)} first to report an outcome of your own (such as
  * {@link Outcome#APPLICATION_ERROR}).
  *
- * <p>Build clients on {@link #protocol()}: a protocol you build yourself on this transport is
- * still failure-tracked, but an abandoned reply can only be detected through {@link #protocol()}.
+ * <p>Build clients on {@link #protocol()}: a protocol you build yourself on this transport is still
+ * failure-tracked, but an abandoned reply can only be detected through {@link #protocol()}.
  *
  * <p>Not thread-safe: one call at a time, like any Thrift transport.
  */
@@ -107,8 +107,8 @@ public final class LeasedTransport extends TLayeredTransport {
   }
 
   /**
-   * Finishes the lease and returns the connection to its pool if it is clean (otherwise closes
-   * it); idempotent.
+   * Finishes the lease and returns the connection to its pool if it is clean (otherwise closes it);
+   * idempotent.
    */
   @Override
   public void close() {

@@ -14,10 +14,10 @@ import org.apache.thrift.protocol.TProtocol;
 
 /**
  * One attempt of a generated client's method on a pooled connection to the lease's endpoint: the
- * connect and the read are bounded by the lease's attempt deadline, the connection goes back to
- * the pool only if its exchange finished cleanly, and an attempt the engine abandons (a hedge won,
- * the caller cancelled) has its connection closed, which ends its read at once. Thread-safe: each
- * run uses a connection of its own.
+ * connect and the read are bounded by the lease's attempt deadline, the connection goes back to the
+ * pool only if its exchange finished cleanly, and an attempt the engine abandons (a hedge won, the
+ * caller cancelled) has its connection closed, which ends its read at once. Thread-safe: each run
+ * uses a connection of its own.
  */
 final class MethodAttempt<I> implements Attempt<Object, Exception> {
   private final ThriftCluster thrift;

@@ -13,8 +13,8 @@ import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
-import org.apache.thrift.async.AsyncMethodCallback;
 import java.util.function.Function;
+import org.apache.thrift.async.AsyncMethodCallback;
 import org.apache.thrift.protocol.TProtocol;
 import org.jspecify.annotations.Nullable;
 
@@ -128,11 +128,11 @@ public final class ThriftClients {
      * pooled connection, on a thread of {@code executor}, through the same call engine as {@link
      * #build()} (the same idempotent methods, deadline and hedging). Retries wait on the cluster's
      * scheduler and hedges race without blocking; the callback hears the first answer (a declared
-     * exception goes to {@code onError}). {@code executor} must have a thread per call in flight
-     * (a virtual-thread executor on JDK 21, or a cached pool).
+     * exception goes to {@code onError}). {@code executor} must have a thread per call in flight (a
+     * virtual-thread executor on JDK 21, or a cached pool).
      *
-     * @throws IllegalArgumentException if {@code asyncIface} is not an interface whose methods
-     *     each end in an {@code AsyncMethodCallback} and match a method of the blocking interface
+     * @throws IllegalArgumentException if {@code asyncIface} is not an interface whose methods each
+     *     end in an {@code AsyncMethodCallback} and match a method of the blocking interface
      */
     public <A> A buildAsync(Class<A> asyncIface, Executor executor) {
       Objects.requireNonNull(executor, "executor");
@@ -246,8 +246,7 @@ public final class ThriftClients {
       }
       Method blocking = sync.blockingTwin(method);
       @SuppressWarnings("unchecked")
-      AsyncMethodCallback<Object> callback =
-          (AsyncMethodCallback<Object>) args[args.length - 1];
+      AsyncMethodCallback<Object> callback = (AsyncMethodCallback<Object>) args[args.length - 1];
       Object[] callArgs = Arrays.copyOf(args, args.length - 1);
       MethodAttempt<I> attempt =
           new MethodAttempt<>(sync.thrift, sync.clientFactory, blocking, callArgs);
@@ -261,8 +260,7 @@ public final class ThriftClients {
                   callback.onComplete(result);
                 } else {
                   Throwable cause = Call.unwrapFailure(error);
-                  callback.onError(
-                      cause instanceof Exception e ? e : new RuntimeException(cause));
+                  callback.onError(cause instanceof Exception e ? e : new RuntimeException(cause));
                 }
               });
       return null;

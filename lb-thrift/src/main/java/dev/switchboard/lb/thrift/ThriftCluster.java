@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every call holds a lease from before it waits for or opens a connection until its reply, so
  * the load the balancer sees for an endpoint includes connects in progress: with one call per
- * connection, pool saturation is load. The call's deadline bounds the connect and the TLS
- * handshake as well as the read.
+ * connection, pool saturation is load. The call's deadline bounds the connect and the TLS handshake
+ * as well as the read.
  *
  * <p>Thread-safe.
  */

@@ -76,10 +76,7 @@ final class TransportPool implements AutoCloseable {
    * sent for on it was read (see {@link ExchangeProtocol}), and there is room.
    */
   void release(PooledConnection c, boolean reusable) {
-    if (!reusable
-        || !c.isClean()
-        || closed
-        || idleCount.get() >= config.maxIdlePerEndpoint()) {
+    if (!reusable || !c.isClean() || closed || idleCount.get() >= config.maxIdlePerEndpoint()) {
       destroy(c);
       return;
     }

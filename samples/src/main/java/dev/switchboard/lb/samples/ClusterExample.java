@@ -2,7 +2,6 @@ package dev.switchboard.lb.samples;
 
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
-import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.policy.BalancingPolicy;
 import dev.switchboard.lb.registry.StaticRegistry;
@@ -33,10 +32,10 @@ public final class ClusterExample {
               .idempotent(true)
               .timeout(Duration.ofSeconds(2), cluster.ticker())
               .build();
-      // Picks an endpoint per attempt, finishes each lease with the classified outcome (which
-      // feeds the breaker, ejection and latency average) and retries elsewhere when safe.
-      return cluster.execute(
-          ctx, lease -> send(lease.instance(), "hello"), error -> Outcome.CONNECT_FAILURE);
+      // One logical call: the engine picks an endpoint per attempt, finishes each lease with the
+      // attempt's outcome (which feeds the breaker, ejection and latency average) and retries
+      // elsewhere when safe, within the deadline and the retry budget.
+      return cluster.newCall(ctx).run(lease -> send(lease.instance(), "hello"));
     }
     // README: end
   }
