@@ -268,9 +268,9 @@ public final class Cluster implements AutoCloseable {
           continue;
         }
         boolean probe = false;
-        CircuitBreaker breaker = e.health().breaker;
-        if (breaker.getState() == CircuitBreaker.State.HALF_OPEN) {
-          if (!breaker.tryAcquirePermission()) {
+        Breaker breaker = e.health().breaker;
+        if (breaker.isHalfOpen()) {
+          if (!breaker.tryAcquireProbe()) {
             e.release();
             refused++;
             c = excluding(c, e);
@@ -393,20 +393,15 @@ public final class Cluster implements AutoCloseable {
   /** Records a finished call on {@code e} (tests call it without a lease). */
   void finish(Endpoint e, Outcome outcome, long latencyNanos, long nowNanos, boolean probe) {
     e.release();
-    CircuitBreaker breaker = e.health().breaker;
+    Breaker breaker = e.health().breaker;
     if (outcome == Outcome.CANCELLED) {
       if (probe) {
-        breaker.releasePermission();
+        breaker.releaseProbe();
       }
     } else {
       int consecutive = e.record(outcome, latencyNanos, nowNanos);
-      CircuitBreaker.State before = breaker.getState();
-      if (outcome.isEndpointFailure()) {
-        breaker.onError(latencyNanos, TimeUnit.NANOSECONDS, EndpointFailure.of(outcome));
-      } else {
-        breaker.onSuccess(latencyNanos, TimeUnit.NANOSECONDS);
-      }
-      if (breaker.getState() != before) {
+      CircuitBreaker.State before = breaker.record(outcome, latencyNanos);
+      if (before != null) {
         serial.execute(() -> outliers.breakerChanged(e, before));
       }
       if (outcome == Outcome.CONNECT_FAILURE) {

@@ -2,7 +2,6 @@ package dev.switchboard.lb;
 
 import dev.switchboard.lb.policy.Candidates;
 import dev.switchboard.lb.policy.Picker;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;
@@ -107,7 +106,7 @@ final class ClusterState {
 
   // ---- endpoints ----------------------------------------------------------------------------
 
-  Endpoint newEndpoint(ServiceInstance instance, CircuitBreaker breaker) {
+  Endpoint newEndpoint(ServiceInstance instance, Breaker breaker) {
     Endpoint e =
         new Endpoint(
             instance,
@@ -204,8 +203,7 @@ final class ClusterState {
       return Eligibility.ZERO_WEIGHT;
     }
     EndpointHealth h = e.health();
-    CircuitBreaker.State state = h.breaker.getState();
-    if (state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN) {
+    if (h.breaker.isOpen()) {
       return Eligibility.CIRCUIT_OPEN;
     }
     if (h.connectRefusals > 0 && now - h.refusingUntilNanos < 0) {
@@ -436,7 +434,7 @@ final class ClusterState {
               p.effectiveWeights[i],
               e.inFlight(),
               e.latencyNanos(now) / 1e6,
-              h.breaker.getState(),
+              h.breaker.state(),
               java.time.Duration.ofNanos(ejectedFor),
               e.calls(),
               e.failures(),

@@ -1,6 +1,5 @@
 package dev.switchboard.lb;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -59,7 +58,7 @@ public final class Endpoint {
 
   Endpoint(
       ServiceInstance instance,
-      CircuitBreaker breaker,
+      Breaker breaker,
       long decayNanos,
       long failurePenaltyNanos,
       long nowNanos) {

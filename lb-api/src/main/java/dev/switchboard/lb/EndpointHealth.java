@@ -1,7 +1,5 @@
 package dev.switchboard.lb;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-
 /**
  * The health state of one endpoint other than its load: its circuit breaker, outlier ejection,
  * active health-check results, refused connects and Retry-After back-off, read by one eligibility
@@ -9,7 +7,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
  * the breaker are written only on the cluster's serial executor and read anywhere.
  */
 final class EndpointHealth {
-  final CircuitBreaker breaker;
+  final Breaker breaker;
 
   // Outlier ejection
   volatile boolean ejected;
@@ -29,7 +27,7 @@ final class EndpointHealth {
   // Retry-After: the endpoint asked not to be called until (ticker nanos).
   volatile long backedOffUntilNanos;
 
-  EndpointHealth(CircuitBreaker breaker) {
+  EndpointHealth(Breaker breaker) {
     this.breaker = breaker;
   }
 }

@@ -1,7 +1,6 @@
 package dev.switchboard.lb;
 
 import dev.switchboard.lb.registry.MembershipListener;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,7 +31,7 @@ final class Membership implements MembershipListener {
   private static final Logger logger = LoggerFactory.getLogger(Membership.class);
 
   private final ClusterState state;
-  private final Function<ServiceInstance, CircuitBreaker> breakers;
+  private final Function<ServiceInstance, Breaker> breakers;
   private final String service;
 
   // Serial executor only.
@@ -44,16 +43,7 @@ final class Membership implements MembershipListener {
   Membership(ClusterState state, @Nullable CircuitBreakerConfig breakerConfig) {
     this.state = state;
     this.service = state.config.service();
-    this.breakers =
-        instance -> {
-          String name = service + "/" + instance.id();
-          if (breakerConfig == null) {
-            CircuitBreaker disabled = CircuitBreaker.ofDefaults(name);
-            disabled.transitionToDisabledState();
-            return disabled;
-          }
-          return CircuitBreaker.of(name, breakerConfig);
-        };
+    this.breakers = instance -> Breaker.create(service + "/" + instance.id(), breakerConfig);
   }
 
   @Override
@@ -252,11 +242,6 @@ final class Membership implements MembershipListener {
 
   private static boolean failingLocally(Endpoint e) {
     EndpointHealth h = e.health();
-    CircuitBreaker.State s = h.breaker.getState();
-    return s == CircuitBreaker.State.OPEN
-        || s == CircuitBreaker.State.HALF_OPEN
-        || h.ejected
-        || h.checkFailing
-        || e.consecutiveFailures() > 0;
+    return h.breaker.isTripped() || h.ejected || h.checkFailing || e.consecutiveFailures() > 0;
   }
 }

@@ -95,7 +95,7 @@ final class OutlierDetector {
 
   /** Reacts to a breaker state change seen by a caller. Serial executor only. */
   void breakerChanged(Endpoint e, CircuitBreaker.State from) {
-    CircuitBreaker.State now = e.health().breaker.getState();
+    CircuitBreaker.State now = e.health().breaker.state();
     if (now == CircuitBreaker.State.OPEN) {
       scheduleProbe(e, openWaitNanos(e));
     } else if (now == CircuitBreaker.State.CLOSED && from != CircuitBreaker.State.CLOSED) {
@@ -110,21 +110,18 @@ final class OutlierDetector {
   }
 
   private void probe(Endpoint e) {
-    CircuitBreaker breaker = e.health().breaker;
-    if (e.isRemoved() || state.isClosed() || breaker.getState() != CircuitBreaker.State.OPEN) {
+    Breaker breaker = e.health().breaker;
+    if (e.isRemoved() || state.isClosed() || breaker.state() != CircuitBreaker.State.OPEN) {
       return;
     }
-    if (breaker.tryAcquirePermission()) {
-      breaker.releasePermission(); // now HALF_OPEN: let the picker send it probe calls
-      state.rebuild();
+    if (breaker.tryStartProbing()) {
+      state.rebuild(); // now HALF_OPEN: let the picker send it probe calls
     } else {
       scheduleProbe(e, Math.max(openWaitNanos(e) / 10, 10_000_000L));
     }
   }
 
   private static long openWaitNanos(Endpoint e) {
-    CircuitBreaker breaker = e.health().breaker;
-    long millis = breaker.getCircuitBreakerConfig().getWaitIntervalFunctionInOpenState().apply(1);
-    return (millis + 1) * 1_000_000L; // Resilience4j opens strictly after the wait
+    return e.health().breaker.openWaitNanos();
   }
 }

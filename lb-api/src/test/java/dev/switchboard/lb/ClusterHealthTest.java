@@ -302,7 +302,7 @@ class ClusterHealthTest {
       e.tryReserve(Integer.MAX_VALUE);
       cluster.finish(e, Outcome.TRANSPORT_FAILURE, 1000, f.clock.read(), false);
     }
-    assertThat(e.health().breaker.getState()).isEqualTo(CircuitBreaker.State.OPEN);
+    assertThat(e.health().breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
   }
 
   @Test

@@ -1,6 +1,5 @@
 package dev.switchboard.lb;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Duration;
 
 /** Builds endpoints outside a cluster, for picker tests in other packages. */
@@ -12,8 +11,7 @@ public final class TestEndpoints {
 
   /** An endpoint for {@code instance}, first seen at {@code nowNanos}. */
   public static Endpoint create(ServiceInstance instance, long nowNanos) {
-    return new Endpoint(
-        instance, CircuitBreaker.ofDefaults(instance.id()), DECAY, PENALTY, nowNanos);
+    return new Endpoint(instance, Breaker.create(instance.id(), null), DECAY, PENALTY, nowNanos);
   }
 
   /** An endpoint of service {@code svc} at 127.0.0.1:{@code port} with the given weight. */
