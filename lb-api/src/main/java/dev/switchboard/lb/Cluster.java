@@ -6,7 +6,6 @@ import dev.switchboard.lb.policy.Candidates;
 import dev.switchboard.lb.policy.Picker;
 import dev.switchboard.lb.registry.ServiceRegistry;
 import dev.switchboard.lb.registry.Subscription;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
@@ -19,13 +18,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -60,8 +55,8 @@ public final class Cluster implements AutoCloseable {
   private final Membership membership;
   private final OutlierDetector outliers;
   private final BackoffTracker backoffs;
-  private volatile @Nullable HedgeWatch hedgeWatch; // created by the first hedged call
-  private volatile @Nullable ExecutorService hedgeExecutor; // created by the first hedge
+  private final Hedges hedges;
+  private final Admission admission;
   private final @Nullable HealthChecker healthChecker;
   private final RetryBudget budget;
   private final @Nullable RateLimiter rateLimiter;
@@ -90,6 +85,7 @@ public final class Cluster implements AutoCloseable {
     this.membership = new Membership(state, breakerConfig(config));
     this.outliers = new OutlierDetector(state);
     this.backoffs = new BackoffTracker(state);
+    this.hedges = new Hedges(service, ticker);
     this.budget =
         new RetryBudget(
             ticker,
@@ -100,6 +96,7 @@ public final class Cluster implements AutoCloseable {
             ? null
             : RateLimiter.of("switchboard-" + service, config.rateLimit(), ticker::read);
     this.maxInFlight = config.maxInFlightPerEndpoint();
+    this.admission = new Admission(this, state, serial, outliers, backoffs, maxInFlight);
     this.healthChecker =
         config.healthCheck() == null ? null : new HealthChecker(state, config.healthCheck());
     long wait = config.firstMembersWaitNanos();
@@ -225,102 +222,7 @@ public final class Cluster implements AutoCloseable {
       }
       now = ticker.read();
     }
-    PickArgs c = args;
-    boolean spilled = false;
-    boolean repeatAllowed = false;
-    int refused = 0;
-    {
-      for (int guard = 2 * published.members.length + 2; guard > 0; guard--) {
-        PickResult result = picker.pick(c, now);
-        if (!result.hasEndpoint()) {
-          if (!spilled && published.spillOver != null) {
-            // Every local-zone candidate was tried or refused: spill over to the other zones.
-            spilled = true;
-            picker = published.spillOver;
-            continue;
-          }
-          if (args.excludedCount() > 0 && !repeatAllowed) {
-            // Every candidate was tried by earlier attempts: a repeat beats failing the call.
-            repeatAllowed = true;
-            c = ctx;
-            continue;
-          }
-          break;
-        }
-        Endpoint e = result.endpoint();
-        if (!e.tryReserve(maxInFlight)) {
-          refused++;
-          c = excluding(c, e);
-          continue;
-        }
-        if (e.isRemoved()) {
-          // Removed since this picker was published. Raising in-flight before reading the flag
-          // (while removal sets the flag before reading in-flight) means the endpoint is never
-          // closed under a lease: whoever sees the other's write last backs off.
-          e.release();
-          serial.execute(() -> state.closeIfIdle(e));
-          c = excluding(c, e);
-          published = state.published();
-          picker = spilled && published.spillOver != null ? published.spillOver : published.picker;
-          if (picker == null) {
-            break;
-          }
-          continue;
-        }
-        boolean probe = false;
-        Breaker breaker = e.health().breaker;
-        if (breaker.isHalfOpen()) {
-          if (!breaker.tryAcquireProbe()) {
-            e.release();
-            refused++;
-            c = excluding(c, e);
-            continue;
-          }
-          probe = true;
-        }
-        CallListener calls = callListener;
-        Lease lease = new Lease(this, e, now, probe, calls);
-        lease.attemptDeadlineNanos(attemptDeadlineNanos);
-        if (cancellable) {
-          lease.cancellable(true);
-        }
-        if (calls != CallListener.NONE) {
-          calls.callStarted(lease, published.candidates(picker));
-        }
-        return lease;
-      }
-    }
-    throw new NoHealthyEndpointException(
-        service,
-        refused > 0
-            ? "every eligible member is saturated (max "
-                + maxInFlight
-                + " in flight) or refusing half-open probes"
-            : "no eligible member is left for this call",
-        state.endpointSnapshots());
-  }
-
-  /** {@code c} also excluding {@code e}, for the rest of one acquire (refused or removed). */
-  private static PickArgs excluding(PickArgs c, Endpoint e) {
-    return new Refused(c, e);
-  }
-
-  /** A pick's own refusals on top of the call's exclusions; made only when a pick is refused. */
-  private record Refused(PickArgs call, Endpoint refused) implements PickArgs {
-    @Override
-    public CallContext context() {
-      return call.context();
-    }
-
-    @Override
-    public boolean isExcluded(Endpoint endpoint) {
-      return endpoint == refused || call.isExcluded(endpoint);
-    }
-
-    @Override
-    public int excludedCount() {
-      return call.excludedCount() + 1;
-    }
+    return admission.admit(published, picker, args, now, attemptDeadlineNanos, cancellable);
   }
 
   /**
@@ -392,30 +294,7 @@ public final class Cluster implements AutoCloseable {
 
   /** Records a finished call on {@code e} (tests call it without a lease). */
   void finish(Endpoint e, Outcome outcome, long latencyNanos, long nowNanos, boolean probe) {
-    e.release();
-    Breaker breaker = e.health().breaker;
-    if (outcome == Outcome.CANCELLED) {
-      if (probe) {
-        breaker.releaseProbe();
-      }
-    } else {
-      int consecutive = e.record(outcome, latencyNanos, nowNanos);
-      CircuitBreaker.State before = breaker.record(outcome, latencyNanos);
-      if (before != null) {
-        serial.execute(() -> outliers.breakerChanged(e, before));
-      }
-      if (outcome == Outcome.CONNECT_FAILURE) {
-        serial.execute(() -> backoffs.connectRefused(e));
-      } else if (e.health().connectRefusals != 0) {
-        serial.execute(() -> backoffs.connectSucceeded(e));
-      }
-      if (outliers.shouldCheck(consecutive)) {
-        serial.execute(() -> outliers.ejectionCheck(e));
-      }
-    }
-    if (e.isRemoved()) {
-      serial.execute(() -> state.closeIfIdle(e));
-    }
+    admission.release(e, outcome, latencyNanos, nowNanos, probe);
   }
 
   /** How many endpoints calls may be sent to now (in every zone). */
@@ -447,51 +326,12 @@ public final class Cluster implements AutoCloseable {
 
   /** Watches a hedgeable attempt until it settles or its hedge is due. */
   void watchForHedge(HedgeWatch.Watched call) {
-    HedgeWatch watch = hedgeWatch;
-    if (watch == null) {
-      synchronized (this) {
-        watch = hedgeWatch;
-        if (watch == null) {
-          watch = new HedgeWatch(service, ticker);
-          hedgeWatch = watch;
-          if (closed.get()) {
-            watch.close();
-          }
-        }
-      }
-    }
-    watch.watch(call);
+    hedges.watch(call);
   }
 
   /** Runs a hedge (a blocking attempt, or an asynchronous one's start) on a hedge thread. */
   void runHedge(Runnable hedge) {
-    ExecutorService executor = hedgeExecutor;
-    if (executor == null) {
-      synchronized (this) {
-        executor = hedgeExecutor;
-        if (executor == null) {
-          AtomicInteger threads = new AtomicInteger();
-          executor =
-              Executors.newCachedThreadPool(
-                  r -> {
-                    Thread t =
-                        new Thread(
-                            r, "switchboard-hedge-" + service + "-" + threads.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                  });
-          hedgeExecutor = executor;
-          if (closed.get()) {
-            executor.shutdown();
-          }
-        }
-      }
-    }
-    try {
-      executor.execute(hedge);
-    } catch (RejectedExecutionException closedMeanwhile) {
-      logger.debug("Service '{}': closed; hedge not sent", service);
-    }
+    hedges.run(hedge);
   }
 
   /** Every member now, with its load, health and why it is or is not eligible. */
@@ -528,14 +368,7 @@ public final class Cluster implements AutoCloseable {
       healthChecker.close();
     }
     serial.execute(state::close);
-    synchronized (this) {
-      if (hedgeWatch != null) {
-        hedgeWatch.close();
-      }
-      if (hedgeExecutor != null) {
-        hedgeExecutor.shutdown(); // running hedges finish within their calls' deadlines
-      }
-    }
+    hedges.close();
     if (ownsTimer) {
       ((SystemScheduler) timer).close();
     }
@@ -576,59 +409,16 @@ public final class Cluster implements AutoCloseable {
         });
   }
 
+  /** The call listeners now; read once per acquire. */
+  CallListener callListener() {
+    return callListener;
+  }
+
   /** Serial executor only. */
   private void updateCallListener() {
     List<ClusterListener> all = new ArrayList<>(builderListeners);
     all.addAll(addedListeners.listeners);
     callListener = CallListeners.of(all);
-  }
-
-  /*
-   * Listeners added after build
-   * ---------------------------
-   * The configured listener is fixed at build, so build() appends this forwarder to the builder's
-   * listeners; addListener/removeListener swap its delegate on the serial executor, where every
-   * listener call is made, so a listener never hears a change twice or out of order.
-   */
-  private static final class AddedListeners implements ClusterListener {
-    private final List<ClusterListener> listeners = new ArrayList<>(); // serial executor only
-    private volatile ClusterListener delegate = ClusterListener.NONE;
-
-    void add(ClusterListener listener) {
-      listeners.add(listener);
-      delegate = ClusterListeners.of(new ArrayList<>(listeners));
-    }
-
-    void remove(ClusterListener listener) {
-      if (listeners.remove(listener)) {
-        delegate = ClusterListeners.of(new ArrayList<>(listeners));
-      }
-    }
-
-    @Override
-    public void endpointAdded(Endpoint endpoint) {
-      delegate.endpointAdded(endpoint);
-    }
-
-    @Override
-    public void endpointRemoved(Endpoint endpoint) {
-      delegate.endpointRemoved(endpoint);
-    }
-
-    @Override
-    public void endpointEjected(Endpoint endpoint, long ejectionNanos) {
-      delegate.endpointEjected(endpoint, ejectionNanos);
-    }
-
-    @Override
-    public void endpointRestored(Endpoint endpoint) {
-      delegate.endpointRestored(endpoint);
-    }
-
-    @Override
-    public void eligibilityChanged(Endpoint endpoint, Eligibility from, Eligibility to) {
-      delegate.eligibilityChanged(endpoint, from, to);
-    }
   }
 
   /** Runs {@code task} on the cluster's serial executor (tests and integrations). */

@@ -88,6 +88,45 @@ class ClusterHealthTest {
     }
   }
 
+  /** Every way back into traffic ramps the endpoint up again instead of flooding it. */
+  @Test
+  void slowStart_reEnteredAfterBreakerRecovery_andAfterRefusedConnects() {
+    f.addMembers(9001, 2);
+    try (Cluster cluster =
+        f.builder()
+            .circuitBreaker(SMALL_BREAKER)
+            .outlierDetection(OutlierDetection.disabled())
+            .slowStart(Duration.ofSeconds(30))
+            .build()) {
+      String bad = "127.0.0.1:9001";
+      f.clock.advance(Duration.ofSeconds(31)); // the initial members' ramp is over
+      assertThat(snap(cluster, bad).inSlowStart()).isFalse();
+      callsUntil(
+          cluster,
+          bad,
+          Outcome.TRANSPORT_FAILURE,
+          () -> snap(cluster, bad).breakerState() == CircuitBreaker.State.OPEN);
+      f.clock.advance(Duration.ofSeconds(10).plusMillis(5));
+      callsUntil(
+          cluster,
+          bad,
+          Outcome.SUCCESS,
+          () -> snap(cluster, bad).breakerState() == CircuitBreaker.State.CLOSED);
+      assertThat(snap(cluster, bad).inSlowStart()).as("after the breaker closed").isTrue();
+
+      f.clock.advance(Duration.ofSeconds(31));
+      assertThat(snap(cluster, bad).inSlowStart()).isFalse();
+      Endpoint e = ClusterMembershipTest.endpoint(cluster, bad);
+      e.tryReserve(Integer.MAX_VALUE);
+      cluster.finish(e, Outcome.CONNECT_FAILURE, 1000, f.clock.read(), false);
+      assertThat(snap(cluster, bad).eligibility()).isEqualTo(Eligibility.REFUSING_CONNECTIONS);
+      f.clock.advance(Duration.ofSeconds(1)); // the back-off runs out
+      e.tryReserve(Integer.MAX_VALUE);
+      cluster.finish(e, Outcome.SUCCESS, 1000, f.clock.read(), false);
+      assertThat(snap(cluster, bad).inSlowStart()).as("after it accepted again").isTrue();
+    }
+  }
+
   @Test
   void breaker_halfOpen_admitsOnlyPermittedProbes() {
     f.addMembers(9001, 1);

@@ -41,27 +41,34 @@ import org.jspecify.annotations.Nullable;
  * written {@code https://{service}/...} is always sent over TLS; otherwise the picked instance's
  * {@code scheme} metadata ({@code http} or {@code https}) decides.
  *
- * <p>Per attempt the cluster picks an endpoint; the URI is rewritten to it, the remaining time of
- * the call's deadline becomes the request timeout, the {@link Interceptor}s run, and the request
- * goes out with its headers, body publisher and body handler unchanged. The attempt's outcome feeds
- * the endpoint's latency, circuit breaker and outlier ejection:
+ * <p>Each request is one call of the cluster's call engine ({@link dev.switchboard.lb.Call}). Per
+ * attempt the cluster picks an endpoint the request has not tried yet; the URI is rewritten to it,
+ * the attempt's remaining time becomes the request timeout, the {@link Interceptor}s run, and the
+ * request goes out with its headers, body publisher and body handler unchanged. The attempt's
+ * outcome feeds the endpoint's latency, circuit breaker and outlier ejection:
  *
  * <ul>
  *   <li>Connect failures (nothing sent) are retried on another endpoint.
  *   <li>502, 503 and 504 count as endpoint failures; they, timeouts and broken connections are
  *       retried only for idempotent requests: GET, HEAD, PUT, DELETE, OPTIONS, or any request
- *       marked with {@link #idempotent(HttpRequest.Builder)}. A POST is never sent twice.
- *   <li>A 503 with {@code Retry-After} (seconds or an HTTP-date) keeps new calls away from that
- *       endpoint for that long (capped by {@link Builder#maxRetryAfter}).
+ *       marked with {@link #idempotent(HttpRequest.Builder)}. A POST is never sent twice. This is
+ *       {@link dev.switchboard.lb.Outcome#isRetryable}, the rule every integration follows.
+ *   <li>A 503 with {@code Retry-After} (seconds or an HTTP-date) keeps that endpoint out of every
+ *       call for that long (capped by {@link Builder#maxRetryAfter}); when every endpoint is backed
+ *       off, calls fail at once with {@link NoHealthyEndpointException}.
  *   <li>Every other status is the application's answer and is returned as is, never thrown.
  *   <li>A request whose body cannot be sent twice ({@code BodyPublishers.ofInputStream}, {@code
- *       fromPublisher}, custom publishers) is never retried; the log and the failure say so.
+ *       fromPublisher}, custom publishers) is never retried nor hedged; the log and the failure
+ *       say so.
+ *   <li>With {@link Builder#hedge}, an idempotent request that has not answered after the delay
+ *       also goes to another endpoint; the first answer wins and the other exchange is cancelled.
  * </ul>
  *
  * <p>Retries follow the cluster's {@link dev.switchboard.lb.RetryPolicy}: at most its attempts,
  * within its retry budget, never past the deadline ({@link HttpRequest#timeout()}, else the
- * client's default), and never on an endpoint the call already tried while another exists. When no
- * retry is allowed the last attempt's response is returned, or its exception thrown.
+ * client's default), and never on an endpoint the call already tried while another exists. An
+ * idempotent attempt that could still be retried elsewhere gets at most half the time left. When
+ * no retry is allowed the last attempt's response is returned, or its exception thrown.
  *
  * <p>An attempt ends when the body handler has produced the response body, as for {@code
  * HttpClient.send}: with {@code BodyHandlers.ofString()} after the whole body, with streaming
