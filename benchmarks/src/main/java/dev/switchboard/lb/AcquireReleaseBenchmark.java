@@ -18,10 +18,11 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One full call's worth of balancer work: {@code acquire()} then {@code complete(SUCCESS)} (pick,
- * in-flight up and down, latency average, breaker record, retry-budget deposit, two ticker reads).
- * With {@code -p listener=none,trace,metrics}, also the cost of the per-call hook: none installed
- * (the default), a {@link DecisionTrace} with its logger below DEBUG (slf4j-simple's default INFO),
- * or {@link ClusterMetrics} timing every call on a {@link SimpleMeterRegistry}.
+ * in-flight up and down, latency average, breaker record, two ticker reads), and the same through
+ * the call engine ({@link #callThroughEngine}, which adds the retry-budget deposit and a {@code
+ * Call}). With {@code -p listener=none,trace,metrics}, also the cost of the per-call hook: none
+ * installed (the default), a {@link DecisionTrace} with its logger below DEBUG (slf4j-simple's
+ * default INFO), or {@link ClusterMetrics} timing every call on a {@link SimpleMeterRegistry}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -77,6 +78,18 @@ public class AcquireReleaseBenchmark {
       metrics.close();
     }
     cluster.close();
+  }
+
+  private static final Attempt<Lease, RuntimeException> ANSWER = lease -> lease;
+
+  /**
+   * One logical call through the call engine ({@code Cluster.newCall(...).run(...)}): the retry
+   * budget's deposit, a {@code Call}, then the same acquire and release; what the Thrift and HTTP
+   * integrations pay per call on top of their I/O.
+   */
+  @Benchmark
+  public Lease callThroughEngine() {
+    return cluster.newCall(CallContext.DEFAULT).run(ANSWER);
   }
 
   @Benchmark

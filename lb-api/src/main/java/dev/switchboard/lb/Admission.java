@@ -14,8 +14,7 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
  * tried rather than failing it when nothing else is left.
  *
  * Release is the other half: the finished lease's outcome feeds the endpoint's counters and EWMA,
- * its breaker, the refused-connect back-off and outlier ejection; state changes go to the serial
- * executor.
+ * its breaker and outlier ejection; state changes go to the serial executor.
  */
 
 /** Admits calls to picked endpoints and records them when they finish. Thread-safe. */
@@ -25,7 +24,6 @@ final class Admission {
   private final ClusterState state;
   private final SerialExecutor serial;
   private final OutlierDetector outliers;
-  private final BackoffTracker backoffs;
   private final int maxInFlight;
 
   Admission(
@@ -33,14 +31,12 @@ final class Admission {
       ClusterState state,
       SerialExecutor serial,
       OutlierDetector outliers,
-      BackoffTracker backoffs,
       int maxInFlight) {
     this.cluster = cluster;
     this.service = state.config.service();
     this.state = state;
     this.serial = serial;
     this.outliers = outliers;
-    this.backoffs = backoffs;
     this.maxInFlight = maxInFlight;
   }
 
@@ -166,11 +162,6 @@ final class Admission {
       CircuitBreaker.State before = breaker.record(outcome, latencyNanos);
       if (before != null) {
         serial.execute(() -> outliers.breakerChanged(e, before));
-      }
-      if (outcome == Outcome.CONNECT_FAILURE) {
-        serial.execute(() -> backoffs.connectRefused(e));
-      } else if (e.health().connectRefusals != 0) {
-        serial.execute(() -> backoffs.connectSucceeded(e));
       }
       if (outliers.shouldCheck(consecutive)) {
         serial.execute(() -> outliers.ejectionCheck(e));

@@ -96,7 +96,7 @@ public final class Cluster implements AutoCloseable {
             ? null
             : RateLimiter.of("switchboard-" + service, config.rateLimit(), ticker::read);
     this.maxInFlight = config.maxInFlightPerEndpoint();
-    this.admission = new Admission(this, state, serial, outliers, backoffs, maxInFlight);
+    this.admission = new Admission(this, state, serial, outliers, maxInFlight);
     this.healthChecker =
         config.healthCheck() == null ? null : new HealthChecker(state, config.healthCheck());
     long wait = config.firstMembersWaitNanos();

@@ -206,9 +206,6 @@ final class ClusterState {
     if (h.breaker.isOpen()) {
       return Eligibility.CIRCUIT_OPEN;
     }
-    if (h.connectRefusals > 0 && now - h.refusingUntilNanos < 0) {
-      return Eligibility.REFUSING_CONNECTIONS;
-    }
     if (h.backedOffUntilNanos != 0 && now - h.backedOffUntilNanos < 0) {
       return Eligibility.BACKED_OFF;
     }

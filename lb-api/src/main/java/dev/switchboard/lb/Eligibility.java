@@ -15,11 +15,6 @@ public enum Eligibility {
   ZERO_WEIGHT("weight 0"),
   /** Its circuit breaker is open. */
   CIRCUIT_OPEN("circuit breaker open"),
-  /**
-   * Refused this client's recent connects (nothing was sent): backed off, doubling the wait with
-   * each refusal in a row, until a connect is tried again (gRPC's TRANSIENT_FAILURE).
-   */
-  REFUSING_CONNECTIONS("refusing connections"),
   /** Asked to be left alone for a while (an HTTP 503's {@code Retry-After}). */
   BACKED_OFF("backed off (Retry-After)"),
   /** Ejected by outlier detection after consecutive failures. */
@@ -42,8 +37,8 @@ public enum Eligibility {
 
   /**
    * Whether an endpoint with this status is unhealthy by a health signal (outlier ejection or an
-   * active check) that panic mode overrides. Open breakers, refused connects and Retry-After are
-   * not overridden: calls to those would fail or be refused at once, so a call fails fast instead.
+   * active check) that panic mode overrides. Open breakers and Retry-After are not overridden:
+   * calls to those would fail or be refused at once, so a call fails fast instead.
    */
   boolean isHealthFailure() {
     return this == EJECTED || this == FAILING_HEALTH_CHECK;
@@ -51,9 +46,6 @@ public enum Eligibility {
 
   /** Whether an endpoint with this status is a member that would serve if it were healthy. */
   boolean isUnhealthy() {
-    return this == CIRCUIT_OPEN
-        || this == REFUSING_CONNECTIONS
-        || this == BACKED_OFF
-        || isHealthFailure();
+    return this == CIRCUIT_OPEN || this == BACKED_OFF || isHealthFailure();
   }
 }

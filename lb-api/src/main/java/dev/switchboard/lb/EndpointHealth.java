@@ -2,9 +2,9 @@ package dev.switchboard.lb;
 
 /**
  * The health state of one endpoint other than its load: its circuit breaker, outlier ejection,
- * active health-check results, refused connects and Retry-After back-off, read by one eligibility
- * pass ({@code ClusterState.baseEligibility}, Envoy's {@code Host::HealthFlag}). Fields other than
- * the breaker are written only on the cluster's serial executor and read anywhere.
+ * active health-check results and Retry-After back-off, read by one eligibility pass ({@code
+ * ClusterState.baseEligibility}, Envoy's {@code Host::HealthFlag}). Fields other than the breaker
+ * are written only on the cluster's serial executor and read anywhere.
  */
 final class EndpointHealth {
   final Breaker breaker;
@@ -19,10 +19,6 @@ final class EndpointHealth {
   volatile boolean checkFailing;
   int checkSuccesses;
   int checkFailures;
-
-  // Refused connects: backed off until (ticker nanos); refusals in a row drive the doubling.
-  volatile long refusingUntilNanos;
-  volatile int connectRefusals;
 
   // Retry-After: the endpoint asked not to be called until (ticker nanos).
   volatile long backedOffUntilNanos;

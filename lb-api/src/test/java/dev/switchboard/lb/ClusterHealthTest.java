@@ -90,7 +90,7 @@ class ClusterHealthTest {
 
   /** Every way back into traffic ramps the endpoint up again instead of flooding it. */
   @Test
-  void slowStart_reEnteredAfterBreakerRecovery_andAfterRefusedConnects() {
+  void slowStart_reEnteredAfterBreakerRecovery_andAfterRetryAfter() {
     f.addMembers(9001, 2);
     try (Cluster cluster =
         f.builder()
@@ -116,14 +116,17 @@ class ClusterHealthTest {
 
       f.clock.advance(Duration.ofSeconds(31));
       assertThat(snap(cluster, bad).inSlowStart()).isFalse();
-      Endpoint e = ClusterMembershipTest.endpoint(cluster, bad);
-      e.tryReserve(Integer.MAX_VALUE);
-      cluster.finish(e, Outcome.CONNECT_FAILURE, 1000, f.clock.read(), false);
-      assertThat(snap(cluster, bad).eligibility()).isEqualTo(Eligibility.REFUSING_CONNECTIONS);
-      f.clock.advance(Duration.ofSeconds(1)); // the back-off runs out
-      e.tryReserve(Integer.MAX_VALUE);
-      cluster.finish(e, Outcome.SUCCESS, 1000, f.clock.read(), false);
-      assertThat(snap(cluster, bad).inSlowStart()).as("after it accepted again").isTrue();
+      Endpoint e;
+      try (Lease lease = cluster.acquire()) {
+        e = lease.endpoint();
+        lease.backOff(Duration.ofSeconds(2)); // an HTTP 503's Retry-After
+        lease.complete(Outcome.OVERLOADED);
+      }
+      assertThat(snap(cluster, e.address()).inSlowStart()).isFalse();
+      assertThat(snap(cluster, e.address()).eligibility()).isEqualTo(Eligibility.BACKED_OFF);
+      f.clock.advance(Duration.ofSeconds(2)); // the back-off runs out
+      assertThat(snap(cluster, e.address()).eligibility()).isEqualTo(Eligibility.ELIGIBLE);
+      assertThat(snap(cluster, e.address()).inSlowStart()).as("after Retry-After").isTrue();
     }
   }
 

@@ -324,9 +324,6 @@ class ClusterMetricsTest {
         assertThat(timer.count()).as(outcome.name()).isEqualTo(1);
         assertThat(timer.totalTime(TimeUnit.MILLISECONDS)).as(outcome.name()).isEqualTo(millis);
         millis *= 2;
-        if (outcome == Outcome.CONNECT_FAILURE) {
-          clock.advance(Duration.ofSeconds(10)); // a refused connect backs the endpoint off
-        }
       }
       // A caller-measured latency is recorded as given.
       try (Lease lease = cluster.acquire()) {

@@ -138,7 +138,7 @@ final class HttpCall<T>
     try {
       return future.get();
     } catch (ExecutionException e) {
-      Throwable cause = HttpOutcomes.unwrap(e);
+      Throwable cause = Call.unwrapFailure(e);
       if (cause instanceof Exception ex) {
         throw ex;
       }

@@ -1,5 +1,6 @@
 package dev.switchboard.lb.http;
 
+import dev.switchboard.lb.Call;
 import dev.switchboard.lb.Outcome;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -8,8 +9,6 @@ import java.net.UnknownHostException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import javax.net.ssl.SSLHandshakeException;
 
 /*
@@ -48,7 +47,7 @@ final class HttpOutcomes {
   }
 
   static Outcome ofError(Throwable error) {
-    Throwable t = unwrap(error);
+    Throwable t = Call.unwrapFailure(error);
     if (t instanceof HttpConnectTimeoutException) {
       return Outcome.CONNECT_FAILURE;
     }
@@ -77,15 +76,5 @@ final class HttpOutcomes {
       }
     }
     return false;
-  }
-
-  /** Strips the wrappers futures add. */
-  static Throwable unwrap(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
   }
 }

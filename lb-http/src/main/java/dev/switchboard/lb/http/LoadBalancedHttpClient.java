@@ -58,8 +58,8 @@ import org.jspecify.annotations.Nullable;
  *       off, calls fail at once with {@link NoHealthyEndpointException}.
  *   <li>Every other status is the application's answer and is returned as is, never thrown.
  *   <li>A request whose body cannot be sent twice ({@code BodyPublishers.ofInputStream}, {@code
- *       fromPublisher}, custom publishers) is never retried nor hedged; the log and the failure
- *       say so.
+ *       fromPublisher}, custom publishers) is never retried nor hedged; the log and the failure say
+ *       so.
  *   <li>With {@link Builder#hedge}, an idempotent request that has not answered after the delay
  *       also goes to another endpoint; the first answer wins and the other exchange is cancelled.
  * </ul>
@@ -67,8 +67,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Retries follow the cluster's {@link dev.switchboard.lb.RetryPolicy}: at most its attempts,
  * within its retry budget, never past the deadline ({@link HttpRequest#timeout()}, else the
  * client's default), and never on an endpoint the call already tried while another exists. An
- * idempotent attempt that could still be retried elsewhere gets at most half the time left. When
- * no retry is allowed the last attempt's response is returned, or its exception thrown.
+ * idempotent attempt that could still be retried elsewhere gets at most half the time left. When no
+ * retry is allowed the last attempt's response is returned, or its exception thrown.
  *
  * <p>An attempt ends when the body handler has produced the response body, as for {@code
  * HttpClient.send}: with {@code BodyHandlers.ofString()} after the whole body, with streaming

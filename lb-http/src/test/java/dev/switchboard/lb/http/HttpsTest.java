@@ -74,7 +74,7 @@ class HttpsTest {
 
   @Test
   void untrustedCertificate_isAConnectFailure_thatNeverReachesTheServer() throws Exception {
-    // A cluster of its own: the failed handshake backs the endpoint off (refusing connections).
+    // A cluster of its own: the failed handshake counts against the endpoint.
     try (Cluster own = started(cluster(BalancingPolicy.roundRobin(), secure.instance()), 1)) {
       LoadBalancedHttpClient client =
           LoadBalancedHttpClient.builder()
