@@ -1,8 +1,6 @@
 package dev.switchboard.lb;
 
 import dev.switchboard.lb.metrics.ClusterMetrics;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.StaticRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

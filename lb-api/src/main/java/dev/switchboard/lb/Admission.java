@@ -1,6 +1,5 @@
 package dev.switchboard.lb;
 
-import dev.switchboard.lb.policy.Picker;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 /*

@@ -1,6 +1,5 @@
 package dev.switchboard.lb;
 
-import dev.switchboard.lb.policy.Candidates;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;

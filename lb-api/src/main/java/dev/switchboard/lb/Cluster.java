@@ -1,11 +1,5 @@
 package dev.switchboard.lb;
 
-import dev.switchboard.lb.health.ActiveHealthCheck;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.policy.Candidates;
-import dev.switchboard.lb.policy.Picker;
-import dev.switchboard.lb.registry.ServiceRegistry;
-import dev.switchboard.lb.registry.Subscription;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;

@@ -1,8 +1,5 @@
 package dev.switchboard.lb;
 
-import dev.switchboard.lb.health.ActiveHealthCheck;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.ServiceRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import java.time.Clock;

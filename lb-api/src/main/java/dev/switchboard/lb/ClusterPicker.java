@@ -1,7 +1,5 @@
 package dev.switchboard.lb;
 
-import dev.switchboard.lb.policy.Candidates;
-import dev.switchboard.lb.policy.Picker;
 import org.jspecify.annotations.Nullable;
 
 /**

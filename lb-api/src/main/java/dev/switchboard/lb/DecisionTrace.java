@@ -1,6 +1,5 @@
 package dev.switchboard.lb;
 
-import dev.switchboard.lb.policy.Candidates;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;

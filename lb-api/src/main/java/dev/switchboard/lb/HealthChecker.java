@@ -1,6 +1,5 @@
 package dev.switchboard.lb;
 
-import dev.switchboard.lb.health.ActiveHealthCheck;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

@@ -1,6 +1,5 @@
 package dev.switchboard.lb;
 
-import dev.switchboard.lb.registry.MembershipListener;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.util.ArrayList;
 import java.util.HashMap;

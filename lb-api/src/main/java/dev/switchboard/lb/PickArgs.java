@@ -1,9 +1,9 @@
 package dev.switchboard.lb;
 
 /**
- * What a {@link dev.switchboard.lb.policy.Picker} may know about the call it picks for: the call's
- * {@link CallContext} and the endpoints the call must avoid while another candidate exists (tried
- * by its earlier attempts, or refused during this pick). grpc-java's {@code PickSubchannelArgs}.
+ * What a {@link dev.switchboard.lb.Picker} may know about the call it picks for: the call's {@link
+ * CallContext} and the endpoints the call must avoid while another candidate exists (tried by its
+ * earlier attempts, or refused during this pick). grpc-java's {@code PickSubchannelArgs}.
  *
  * <p>A {@link CallContext} is itself the arguments of a call that excludes nothing. The call engine
  * ({@link Call}) implements this for its attempts. Implementations are read by one picking thread

@@ -1,7 +1,15 @@
 /**
- * Client-side load balancing: the model ({@link dev.switchboard.lb.ServiceInstance}), the cluster
- * that balances calls over a service's instances ({@link dev.switchboard.lb.Cluster}), and the
- * leases that carry one call's outcome back into it ({@link dev.switchboard.lb.Lease}).
+ * Client-side load balancing, in one package (as Caffeine's cache): the model ({@link
+ * dev.switchboard.lb.ServiceInstance}), the cluster that balances calls over a service's instances
+ * ({@link dev.switchboard.lb.Cluster}), the call engine that runs each call's attempts, retries and
+ * hedges ({@link dev.switchboard.lb.Call}), the leases that carry an attempt's outcome back ({@link
+ * dev.switchboard.lb.Lease}); the balancing policies ({@link dev.switchboard.lb.BalancingPolicy}:
+ * round robin, least connections, peak EWMA, weighted random, consistent hashing, lock-free and
+ * allocation-free on the pick path); active health checks ({@link dev.switchboard.lb.HealthCheck});
+ * and the registry SPI ({@link dev.switchboard.lb.ServiceRegistry}) with {@link
+ * dev.switchboard.lb.StaticRegistry} for fixed lists, tests and development. Everything else is
+ * package-private. The metrics binding and the status page live in {@code metrics} and {@code
+ * status}, which depend on this package only.
  */
 @NullMarked
 package dev.switchboard.lb;

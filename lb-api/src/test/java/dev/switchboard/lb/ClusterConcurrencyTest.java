@@ -2,8 +2,6 @@ package dev.switchboard.lb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.StaticRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

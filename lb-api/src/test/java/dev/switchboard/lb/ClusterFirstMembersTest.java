@@ -5,10 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
-import dev.switchboard.lb.registry.MembershipListener;
-import dev.switchboard.lb.registry.Registration;
-import dev.switchboard.lb.registry.ServiceRegistry;
-import dev.switchboard.lb.registry.Subscription;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

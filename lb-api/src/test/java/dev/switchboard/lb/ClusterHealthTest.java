@@ -4,8 +4,6 @@ import static dev.switchboard.lb.ClusterFixture.instance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.policy.Candidates;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.time.Duration;

@@ -3,9 +3,6 @@ package dev.switchboard.lb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.switchboard.lb.health.ActiveHealthCheck;
-import dev.switchboard.lb.health.HealthCheck;
-import dev.switchboard.lb.registry.StaticRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;

@@ -5,10 +5,6 @@ import static dev.switchboard.lb.ClusterFixture.instance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.switchboard.lb.registry.MembershipListener;
-import dev.switchboard.lb.registry.Registration;
-import dev.switchboard.lb.registry.ServiceRegistry;
-import dev.switchboard.lb.registry.Subscription;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -1,6 +1,5 @@
 package dev.switchboard.lb;
 
-import dev.switchboard.lb.registry.ServiceRegistry;
 import java.time.Duration;
 
 /** Clusters on a {@link FakeClock}, for tests in other packages. */

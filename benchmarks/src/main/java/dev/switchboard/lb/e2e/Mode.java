@@ -1,6 +1,6 @@
 package dev.switchboard.lb.e2e;
 
-import dev.switchboard.lb.policy.BalancingPolicy;
+import dev.switchboard.lb.BalancingPolicy;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 

@@ -1,12 +1,12 @@
 package dev.switchboard.lb.e2e;
 
+import dev.switchboard.lb.ActiveHealthCheck;
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ClusterListener;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.EndpointSnapshot;
-import dev.switchboard.lb.health.ActiveHealthCheck;
-import dev.switchboard.lb.health.HealthCheck;
-import dev.switchboard.lb.policy.BalancingPolicy;
+import dev.switchboard.lb.HealthCheck;
 import dev.switchboard.lb.thrift.ThriftClients;
 import dev.switchboard.lb.thrift.ThriftCluster;
 import dev.switchboard.lb.thrift.ThriftTransportConfig;

@@ -1,11 +1,11 @@
 package dev.switchboard.lb.sim;
 
+import dev.switchboard.lb.BalancingPolicy;
+import dev.switchboard.lb.Candidates;
 import dev.switchboard.lb.Endpoint;
+import dev.switchboard.lb.Picker;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.TestEndpoints;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.policy.Candidates;
-import dev.switchboard.lb.policy.Picker;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.jspecify.annotations.Nullable;

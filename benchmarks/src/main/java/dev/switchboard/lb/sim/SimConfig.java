@@ -1,6 +1,6 @@
 package dev.switchboard.lb.sim;
 
-import dev.switchboard.lb.policy.SeededPolicies;
+import dev.switchboard.lb.SeededPolicies;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

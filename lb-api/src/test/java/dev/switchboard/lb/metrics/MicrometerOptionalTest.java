@@ -28,7 +28,7 @@ class MicrometerOptionalTest {
     @Override
     public String call() {
       var registry =
-          dev.switchboard.lb.registry.StaticRegistry.of(
+          dev.switchboard.lb.StaticRegistry.of(
               dev.switchboard.lb.ServiceInstance.builder("echo", "127.0.0.1", 9001).build());
       try (var cluster =
               dev.switchboard.lb.Cluster.builder("echo")

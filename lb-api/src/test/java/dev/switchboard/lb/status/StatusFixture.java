@@ -1,13 +1,13 @@
 package dev.switchboard.lb.status;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.OutlierDetection;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import java.time.Duration;
 
 /** Live clusters over a static registry, for the status and metrics tests. */

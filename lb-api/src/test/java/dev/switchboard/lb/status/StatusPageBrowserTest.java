@@ -4,14 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.OutlierDetection;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.awt.image.BufferedImage;
 import java.io.File;

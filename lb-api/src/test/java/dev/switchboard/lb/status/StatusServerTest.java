@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.Cluster;
-import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;

@@ -1,7 +1,7 @@
 package dev.switchboard.lb.http;
 
+import dev.switchboard.lb.HealthCheck;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.health.HealthCheck;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -5,8 +5,8 @@ import static dev.switchboard.lb.http.Fixtures.request;
 import static dev.switchboard.lb.http.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
-import dev.switchboard.lb.policy.BalancingPolicy;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.util.HashMap;
 import java.util.Map;

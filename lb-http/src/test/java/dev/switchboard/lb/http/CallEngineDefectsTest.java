@@ -5,11 +5,11 @@ import static dev.switchboard.lb.http.Fixtures.request;
 import static dev.switchboard.lb.http.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.OutlierDetection;
 import dev.switchboard.lb.RetryPolicy;
-import dev.switchboard.lb.policy.BalancingPolicy;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;

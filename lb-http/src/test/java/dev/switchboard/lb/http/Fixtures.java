@@ -2,13 +2,13 @@ package dev.switchboard.lb.http;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.EndpointSnapshot;
 import dev.switchboard.lb.OutlierDetection;
 import dev.switchboard.lb.RetryPolicy;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.http.HttpClient;

@@ -10,11 +10,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.switchboard.lb.ActiveHealthCheck;
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.health.ActiveHealthCheck;
-import dev.switchboard.lb.policy.BalancingPolicy;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.http.HttpResponse.BodyHandlers;

@@ -8,9 +8,9 @@ import static dev.switchboard.lb.http.Fixtures.totalInFlight;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Hedging;
-import dev.switchboard.lb.policy.BalancingPolicy;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;

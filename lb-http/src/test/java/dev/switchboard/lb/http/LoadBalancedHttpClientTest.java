@@ -7,10 +7,10 @@ import static dev.switchboard.lb.http.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;

@@ -6,11 +6,11 @@ import static dev.switchboard.lb.http.Fixtures.request;
 import static dev.switchboard.lb.http.Fixtures.started;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.FakeClock;
-import dev.switchboard.lb.policy.BalancingPolicy;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;

@@ -8,12 +8,12 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.lb.MembershipRecorder;
+import dev.switchboard.lb.Registration;
+import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.consul.testing.ConsulStandIn;
 import dev.switchboard.lb.consul.testing.RecordedRequest;
-import dev.switchboard.lb.registry.MembershipRecorder;
-import dev.switchboard.lb.registry.Registration;
-import dev.switchboard.lb.registry.RegistryException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -5,9 +5,9 @@ import static dev.switchboard.lb.consul.TestConsul.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.MembershipRecorder;
 import dev.switchboard.lb.consul.testing.ConsulStandIn;
 import dev.switchboard.lb.consul.testing.RecordedRequest;
-import dev.switchboard.lb.registry.MembershipRecorder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

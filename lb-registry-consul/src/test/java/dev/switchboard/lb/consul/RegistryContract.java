@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.lb.MembershipRecorder;
+import dev.switchboard.lb.Registration;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.registry.MembershipRecorder;
-import dev.switchboard.lb.registry.Registration;
-import dev.switchboard.lb.registry.Subscription;
+import dev.switchboard.lb.Subscription;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;

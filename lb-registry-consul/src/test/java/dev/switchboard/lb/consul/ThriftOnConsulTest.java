@@ -4,9 +4,9 @@ import static dev.switchboard.lb.consul.TestConsul.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.consul.testing.ConsulStandIn;
-import dev.switchboard.lb.policy.BalancingPolicy;
 import dev.switchboard.lb.thrift.EchoHandler;
 import dev.switchboard.lb.thrift.ThriftClients;
 import dev.switchboard.lb.thrift.ThriftCluster;

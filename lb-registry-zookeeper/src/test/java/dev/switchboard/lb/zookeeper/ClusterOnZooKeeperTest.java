@@ -6,16 +6,16 @@ import static dev.switchboard.lb.zookeeper.TestZooKeeper.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ClusterSnapshot;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.LineServer;
+import dev.switchboard.lb.MembershipRecorder;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.OutlierDetection;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.MembershipRecorder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -4,7 +4,7 @@ import static dev.switchboard.lb.zookeeper.TestZooKeeper.instance;
 import static dev.switchboard.lb.zookeeper.TestZooKeeper.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.switchboard.lb.registry.MembershipRecorder;
+import dev.switchboard.lb.MembershipRecorder;
 import java.util.List;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;

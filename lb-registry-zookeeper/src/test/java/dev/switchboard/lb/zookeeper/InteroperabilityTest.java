@@ -6,9 +6,9 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.MembershipRecorder;
+import dev.switchboard.lb.Registration;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.registry.MembershipRecorder;
-import dev.switchboard.lb.registry.Registration;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;

@@ -6,8 +6,8 @@ import static dev.switchboard.lb.zookeeper.TestZooKeeper.registry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.switchboard.lb.registry.MembershipRecorder;
-import dev.switchboard.lb.registry.RegistryException;
+import dev.switchboard.lb.MembershipRecorder;
+import dev.switchboard.lb.RegistryException;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;

@@ -9,11 +9,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.switchboard.lb.MembershipRecorder;
+import dev.switchboard.lb.Registration;
+import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.registry.MembershipRecorder;
-import dev.switchboard.lb.registry.Registration;
-import dev.switchboard.lb.registry.RegistryException;
-import dev.switchboard.lb.registry.Subscription;
+import dev.switchboard.lb.Subscription;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -3,8 +3,8 @@ package dev.switchboard.lb.thrift;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.EndpointSnapshot;
-import dev.switchboard.lb.policy.BalancingPolicy;
 import dev.switchboard.lb.thrift.test.Echo;
 import dev.switchboard.lb.thrift.test.EchoFailure;
 import java.net.ServerSocket;

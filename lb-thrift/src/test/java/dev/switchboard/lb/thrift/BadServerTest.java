@@ -3,12 +3,12 @@ package dev.switchboard.lb.thrift;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.EndpointSnapshot;
 import dev.switchboard.lb.RetryPolicy;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import dev.switchboard.lb.thrift.test.Echo;
 import java.io.IOException;
 import java.io.InputStream;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,10 +3,10 @@ package dev.switchboard.lb.thrift;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.EndpointSnapshot;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.policy.BalancingPolicy;
 import dev.switchboard.lb.thrift.test.Echo;
 import java.time.Duration;
 import java.util.ArrayList;

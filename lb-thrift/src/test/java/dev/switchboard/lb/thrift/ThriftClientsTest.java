@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.EndpointSnapshot;
-import dev.switchboard.lb.policy.BalancingPolicy;
 import dev.switchboard.lb.thrift.test.Echo;
 import dev.switchboard.lb.thrift.test.EchoFailure;
 import java.time.Duration;

@@ -1,9 +1,9 @@
 package dev.switchboard.lb.thrift;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.OutlierDetection;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import dev.switchboard.lb.thrift.test.Echo;
 import java.time.Duration;
 import java.util.ArrayList;

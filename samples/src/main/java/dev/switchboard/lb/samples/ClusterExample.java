@@ -1,10 +1,10 @@
 package dev.switchboard.lb.samples;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.StaticRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import java.time.Duration;
 
 /** The README's Cluster example, compiled so it never rots. */

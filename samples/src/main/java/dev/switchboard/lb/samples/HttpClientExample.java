@@ -2,11 +2,11 @@ package dev.switchboard.lb.samples;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.switchboard.lb.Cluster;
+import dev.switchboard.lb.ServiceRegistry;
+import dev.switchboard.lb.StaticRegistry;
 import dev.switchboard.lb.http.HttpService;
 import dev.switchboard.lb.http.HttpServiceRegistration;
 import dev.switchboard.lb.http.LoadBalancedHttpClient;
-import dev.switchboard.lb.registry.ServiceRegistry;
-import dev.switchboard.lb.registry.StaticRegistry;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,8 +1,8 @@
 package dev.switchboard.lb.samples;
 
+import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
-import dev.switchboard.lb.policy.BalancingPolicy;
-import dev.switchboard.lb.registry.ServiceRegistry;
+import dev.switchboard.lb.ServiceRegistry;
 import dev.switchboard.lb.thrift.ThriftClients;
 import dev.switchboard.lb.thrift.ThriftCluster;
 import dev.switchboard.lb.thrift.ThriftServer;

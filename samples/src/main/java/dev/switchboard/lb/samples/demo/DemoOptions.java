@@ -1,6 +1,6 @@
 package dev.switchboard.lb.samples.demo;
 
-import dev.switchboard.lb.policy.BalancingPolicy;
+import dev.switchboard.lb.BalancingPolicy;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.Locale;
