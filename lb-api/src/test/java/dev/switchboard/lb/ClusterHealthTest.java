@@ -138,7 +138,7 @@ class ClusterHealthTest {
             .panicThreshold(0)
             .build()) {
       for (int i = 0; i < 4; i++) {
-        ClusterFixture.call(cluster, Outcome.TRANSPORT_FAILURE);
+        ClusterFixture.call(cluster, Outcome.CONNECT_FAILURE);
       }
       assertThatThrownBy(cluster::acquire)
           .isInstanceOf(NoHealthyEndpointException.class)
@@ -168,7 +168,7 @@ class ClusterHealthTest {
       callsUntil(
           cluster,
           bad,
-          Outcome.TRANSPORT_FAILURE,
+          Outcome.CONNECT_FAILURE,
           () -> snap(cluster, bad).eligibility() == Eligibility.EJECTED);
       assertThat(snap(cluster, bad).ejectionRemaining()).isEqualTo(Duration.ofSeconds(10));
       assertThat(spread(cluster, 40)).doesNotContainKey(bad);
@@ -219,8 +219,8 @@ class ClusterHealthTest {
         new OutlierDetection(3, Duration.ofSeconds(10), Duration.ofSeconds(40), 100);
     try (Cluster cluster = f.builder().disableCircuitBreaker().outlierDetection(od).build()) {
       for (int i = 0; i < 10; i++) {
-        ClusterFixture.call(cluster, Outcome.TRANSPORT_FAILURE);
-        ClusterFixture.call(cluster, Outcome.TRANSPORT_FAILURE);
+        ClusterFixture.call(cluster, Outcome.CONNECT_FAILURE);
+        ClusterFixture.call(cluster, Outcome.CONNECT_FAILURE);
         ClusterFixture.call(cluster, Outcome.SUCCESS);
       }
       assertThat(snap(cluster, "127.0.0.1:9001").eligibility()).isEqualTo(Eligibility.ELIGIBLE);
@@ -240,7 +240,7 @@ class ClusterHealthTest {
         Endpoint e = ClusterMembershipTest.endpoint(cluster, a);
         for (int i = 0; i < 2; i++) {
           e.tryReserve(Integer.MAX_VALUE);
-          cluster.finish(e, Outcome.TRANSPORT_FAILURE, 1000, f.clock.read(), false);
+          cluster.finish(e, Outcome.CONNECT_FAILURE, 1000, f.clock.read(), false);
         }
       }
       long ejected =
@@ -340,7 +340,7 @@ class ClusterHealthTest {
     Endpoint e = ClusterMembershipTest.endpoint(cluster, address);
     for (int i = 0; i < 4; i++) {
       e.tryReserve(Integer.MAX_VALUE);
-      cluster.finish(e, Outcome.TRANSPORT_FAILURE, 1000, f.clock.read(), false);
+      cluster.finish(e, Outcome.CONNECT_FAILURE, 1000, f.clock.read(), false);
     }
     assertThat(e.health().breaker.state()).isEqualTo(CircuitBreaker.State.OPEN);
   }
@@ -389,7 +389,7 @@ class ClusterHealthTest {
             .build()) {
       Endpoint e = ClusterMembershipTest.endpoint(cluster, "127.0.0.1:9002");
       e.tryReserve(Integer.MAX_VALUE);
-      cluster.finish(e, Outcome.TRANSPORT_FAILURE, 1000, f.clock.read(), false);
+      cluster.finish(e, Outcome.CONNECT_FAILURE, 1000, f.clock.read(), false);
       assertThat(last.get().size()).isEqualTo(2);
       f.clock.advance(Duration.ofSeconds(5));
       assertThat(last.get().weights()).containsExactly(100, 20, 100);
@@ -430,7 +430,7 @@ class ClusterHealthTest {
       for (int attempt = 1; attempt <= 2; attempt++) {
         Lease lease = LeaseAndRetryTest.acquire(cluster, ctx);
         assertThat(lease.instance().zone()).isEqualTo("zone-a");
-        lease.complete(Outcome.TIMEOUT);
+        lease.complete(Outcome.CONNECT_FAILURE);
         assertThat(LeaseAndRetryTest.retryDelayNanos(ctx, lease, attempt)).isPresent();
       }
       try (Lease third = LeaseAndRetryTest.acquire(cluster, ctx)) {

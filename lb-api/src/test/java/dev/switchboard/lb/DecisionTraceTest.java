@@ -77,7 +77,7 @@ class DecisionTraceTest {
       Endpoint bad = ClusterMembershipTest.endpoint(cluster, "127.0.0.1:9002");
       for (int i = 0; i < 3; i++) {
         bad.tryReserve(Integer.MAX_VALUE);
-        cluster.finish(bad, Outcome.TRANSPORT_FAILURE, 1000, f.clock.read(), false);
+        cluster.finish(bad, Outcome.CONNECT_FAILURE, 1000, f.clock.read(), false);
       }
       assertThat(lines.info)
           .containsExactly(
