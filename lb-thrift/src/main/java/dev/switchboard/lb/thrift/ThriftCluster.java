@@ -202,20 +202,12 @@ public final class ThriftCluster implements AutoCloseable {
 
   /** How many hedges (second attempts of slow idempotent calls) proxies of this cluster sent. */
   public long hedgesSent() {
-    long sent = 0;
-    for (Hedging h : hedgings) {
-      sent += h.sent();
-    }
-    return sent;
+    return hedgings.stream().mapToLong(Hedging::sent).sum();
   }
 
   /** How many hedges answered before the attempt they backed up. */
   public long hedgesWon() {
-    long won = 0;
-    for (Hedging h : hedgings) {
-      won += h.won();
-    }
-    return won;
+    return hedgings.stream().mapToLong(Hedging::won).sum();
   }
 
   /** Closes the cluster; every pool closes as its endpoint's last call finishes. Idempotent. */
