@@ -89,6 +89,43 @@ class CallEngineTest {
     }
   }
 
+  /**
+   * Interrupted calls spend nothing from the retry budget: afterwards the budget (here exactly 10
+   * retries per 10 s window) still retries 10 timed-out calls. Before the engine, each interrupted
+   * call was retried, withdrawing from the budget the healthy calls then lacked.
+   */
+  @Test
+  void run_interruptedCalls_leaveTheRetryBudgetUntouched() {
+    f.addMembers(9001, 3);
+    try (Cluster cluster =
+        f.builder()
+            .retryPolicy(new RetryPolicy(3, Duration.ZERO, Duration.ZERO, 0, 1))
+            .disableCircuitBreaker()
+            .outlierDetection(OutlierDetection.disabled())
+            .build()) {
+      Attempt<String, InterruptedIOException> interrupted =
+          lease -> {
+            throw new InterruptedIOException("interrupted");
+          };
+      for (int i = 0; i < 20; i++) {
+        Thread.currentThread().interrupt();
+        try {
+          assertThatThrownBy(() -> cluster.newCall(idempotent(true)).run(interrupted))
+              .isInstanceOf(InterruptedIOException.class);
+        } finally {
+          Thread.interrupted();
+        }
+      }
+      int retried = 0;
+      for (int i = 0; i < 10; i++) {
+        List<String> tried = new ArrayList<>();
+        cluster.newCall(idempotent(true)).run(answering(tried, Outcome.TIMEOUT, Outcome.SUCCESS));
+        retried += tried.size() - 1;
+      }
+      assertThat(retried).as("timed-out calls retried after 20 interrupted ones").isEqualTo(10);
+    }
+  }
+
   @Test
   void run_idempotentAttemptWithAnotherEndpointLeft_getsHalfTheTimeLeft_theLastGetsAll() {
     f.addMembers(9001, 2);
