@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.Call.Attempt;
 import dev.switchboard.lb.metrics.ClusterMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.concurrent.TimeUnit;

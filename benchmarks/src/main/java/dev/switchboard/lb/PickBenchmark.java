@@ -1,5 +1,8 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.PickResult;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;

@@ -1,5 +1,8 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.PickArgs;
+import dev.switchboard.lb.BalancingPolicy.PickResult;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 
 /*

@@ -1,5 +1,7 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.Call.AsyncAttempt;
+import dev.switchboard.lb.Call.Hedging;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -117,8 +119,8 @@ final class AsyncRun<T> implements HedgeWatch.Watched {
     try {
       outcome =
           e == null
-              ? Call.finishReturned(lease)
-              : Call.finishThrown(lease, e, attempt::classify, false);
+              ? Attempts.finishReturned(lease)
+              : Attempts.finishThrown(lease, e, attempt::classify, false);
     } catch (RuntimeException | Error failure) {
       if (!lease.isCompleted()) {
         lease.close();
@@ -145,7 +147,7 @@ final class AsyncRun<T> implements HedgeWatch.Watched {
           hedging.recordWon();
         }
         discardLast();
-        deliver(r, e == null ? null : Call.unwrap(e));
+        deliver(r, e == null ? null : Attempts.unwrap(e));
         if (other != null) {
           other.cancel();
         }
@@ -266,7 +268,7 @@ final class AsyncRun<T> implements HedgeWatch.Watched {
     if (e != null && acquireFailure != null) {
       e.addSuppressed(acquireFailure);
     }
-    deliver(r, e == null ? null : Call.unwrap(e));
+    deliver(r, e == null ? null : Attempts.unwrap(e));
   }
 
   private void discardLast() {

@@ -1,12 +1,16 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.PickArgs;
+import dev.switchboard.lb.Call.Attempt;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -175,9 +179,9 @@ public final class Call implements PickArgs {
       Outcome outcome;
       try {
         if (hedged) {
-          Race<T> race = new Race<>(lease);
+          Race<T, X> race = new Race<>(this, attempt, lease, hedging);
           try {
-            result = runHedged(attempt, race);
+            result = race.run();
           } catch (Exception e) {
             error = e;
           }
@@ -185,10 +189,10 @@ public final class Call implements PickArgs {
         } else {
           try {
             result = attempt.run(lease);
-            outcome = finishReturned(lease);
+            outcome = Attempts.finishReturned(lease);
           } catch (Exception e) {
             error = e;
-            outcome = finishThrown(lease, e, attempt::classify, true);
+            outcome = Attempts.finishThrown(lease, e, attempt::classify, true);
           }
         }
       } catch (Error e) {
@@ -197,13 +201,13 @@ public final class Call implements PickArgs {
       }
       long delay = retryDelay(outcome, n);
       if (delay < 0) {
-        return deliver(result, error);
+        return Attempts.deliver(result, error);
       }
       exclude(lease.endpoint());
       if (delay > 0) {
         LockSupport.parkNanos(delay);
         if (Thread.currentThread().isInterrupted()) {
-          return deliver(result, error);
+          return Attempts.deliver(result, error);
         }
       }
       Lease next;
@@ -213,147 +217,12 @@ public final class Call implements PickArgs {
         if (error != null) {
           error.addSuppressed(none);
         }
-        return deliver(result, error);
+        return Attempts.deliver(result, error);
       }
       if (error == null) {
         attempt.discard(result);
       }
       lease = next;
-    }
-  }
-
-  @SuppressWarnings("unchecked") // an attempt throws only X or unchecked exceptions
-  private static <T, X extends Exception> T deliver(@Nullable T result, @Nullable Exception error)
-      throws X {
-    if (error != null) {
-      throw (X) error;
-    }
-    return result;
-  }
-
-  /** The primary attempt on this thread, raced by a hedge; sets {@code race.outcome}. */
-  private <T, X extends Exception> T runHedged(Attempt<T, X> attempt, Race<T> race) throws X {
-    Lease primary = race.primary;
-    race.dueNanos = cluster.ticker().read() + hedging.delayNanos;
-    race.onDue = () -> cluster.runHedge(() -> runHedge(attempt, race));
-    cluster.watchForHedge(race);
-    T result = null;
-    Exception error = null;
-    try {
-      result = attempt.run(primary);
-    } catch (Exception e) {
-      error = e;
-    }
-    if (race.state() == Race.HEDGE_WON) {
-      return hedgeWon(attempt, race, result, error);
-    }
-    Outcome outcome =
-        error == null
-            ? finishReturned(primary)
-            : finishThrown(primary, error, attempt::classify, true);
-    race.outcome = outcome;
-    if (!outcome.isEndpointFailure()) {
-      // An answer (or cancelled): it stands unless the hedge won at the same moment.
-      return race.primaryAnswered()
-          ? deliver(result, error)
-          : hedgeWon(attempt, race, result, error);
-    }
-    int state = race.primaryFailed();
-    if (state == Race.PENDING) {
-      return deliver(result, error); // no hedge was sent: the retry loop decides
-    }
-    if (state == Race.HEDGE_WON) {
-      return hedgeWon(attempt, race, result, error);
-    }
-    // This attempt failed while a hedge is out: the hedge's answer, if it brings one, wins.
-    try {
-      T hedged = race.awaitHedge(ctx.deadlineNanos() - cluster.ticker().read());
-      race.outcome = race.hedgeOutcome;
-      if (error == null) {
-        attempt.discard(result);
-      }
-      return hedged;
-    } catch (Exception hedgeFailure) {
-      if (error != null) {
-        error.addSuppressed(hedgeFailure);
-      }
-      return deliver(result, error);
-    }
-  }
-
-  /**
-   * The hedge answered first and abandoned the primary: the primary's endpoint is charged the time
-   * it took, and the hedge's answer is the call's.
-   */
-  private <T, X extends Exception> T hedgeWon(
-      Attempt<T, X> attempt, Race<T> race, @Nullable T result, @Nullable Exception error) throws X {
-    if (!race.primary.isCompleted()) {
-      race.primary.complete(Outcome.SUCCESS);
-    }
-    race.outcome = race.hedgeOutcome;
-    if (error == null) {
-      attempt.discard(result);
-    }
-    try {
-      return race.hedgeAnswer();
-    } catch (Exception answer) {
-      return deliver(null, answer);
-    }
-  }
-
-  /** Runs on a hedge thread when the primary has not answered in time. */
-  private <T, X extends Exception> void runHedge(Attempt<T, X> attempt, Race<T> race) {
-    if (!race.tryStartHedge()) {
-      return;
-    }
-    if (!hedging.tryWithdraw()) {
-      race.hedgeFailed(new IllegalStateException("hedge budget spent"));
-      return;
-    }
-    Endpoint primaryEndpoint = race.primary.endpoint();
-    exclude(primaryEndpoint);
-    Lease lease;
-    try {
-      lease = cluster.acquire(this, ctx.deadlineNanos(), true);
-    } catch (RuntimeException none) {
-      race.hedgeFailed(none);
-      return;
-    }
-    if (lease.endpoint() == primaryEndpoint) {
-      lease.close(); // no other endpoint: a hedge would only add load
-      race.hedgeFailed(new IllegalStateException("no other endpoint to hedge on"));
-      return;
-    }
-    exclude(lease.endpoint());
-    hedging.recordSent();
-    if (!race.hedgeStarted(lease)) {
-      lease.cancel(); // the primary answered meanwhile
-    }
-    T result = null;
-    Exception error = null;
-    Outcome outcome;
-    try {
-      result = attempt.run(lease);
-      outcome = finishReturned(lease);
-    } catch (Exception e) {
-      error = e;
-      outcome = finishThrown(lease, e, attempt::classify, false);
-    } catch (Error e) {
-      lease.close();
-      race.hedgeFailed(e);
-      return;
-    }
-    if (outcome.isEndpointFailure() || outcome == Outcome.CANCELLED) {
-      if (error == null) {
-        attempt.discard(result);
-      }
-      race.hedgeFailed(error != null ? error : new IllegalStateException("hedge ended " + outcome));
-      return;
-    }
-    if (race.hedgeAnswered(result, error, outcome)) {
-      hedging.recordWon();
-    } else if (error == null) {
-      attempt.discard(result);
     }
   }
 
@@ -419,58 +288,12 @@ public final class Call implements PickArgs {
     return delay;
   }
 
-  /** Finishes the lease of an attempt that returned; returns its outcome. */
-  static Outcome finishReturned(Lease lease) {
-    if (lease.isDetached()) {
-      return Outcome.SUCCESS;
-    }
-    if (!lease.isCompleted()) {
-      lease.complete(Outcome.SUCCESS);
-    }
-    return lease.outcome();
-  }
-
-  /** Finishes the lease of an attempt that threw {@code error}; returns its outcome. */
-  static Outcome finishThrown(
-      Lease lease,
-      Throwable error,
-      Function<Throwable, Outcome> classifier,
-      boolean onCallersThread) {
-    if (lease.isCompleted()) {
-      return lease.outcome();
-    }
-    Throwable t = unwrap(error);
-    if (lease.isCancelled()
-        || Outcome.isInterruption(t)
-        || (onCallersThread && Thread.currentThread().isInterrupted())) {
-      lease.close(); // CANCELLED: the caller's doing, nothing learned about the endpoint
-      return Outcome.CANCELLED;
-    }
-    Outcome outcome = classifier.apply(t);
-    if (outcome == Outcome.CANCELLED) {
-      lease.close();
-    } else {
-      lease.complete(outcome);
-    }
-    return outcome;
-  }
-
   /**
    * The failure a {@link #runAsync} future carries, without the {@link CompletionException} or
    * {@link ExecutionException} wrappers futures add.
    */
   public static Throwable unwrapFailure(Throwable error) {
-    return unwrap(error);
-  }
-
-  /** Strips the wrappers futures add. */
-  static Throwable unwrap(Throwable error) {
-    Throwable t = error;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return Attempts.unwrap(error);
   }
 
   Cluster cluster() {
@@ -484,5 +307,153 @@ public final class Call implements PickArgs {
   @Override
   public String toString() {
     return "Call{" + cluster.service() + ", " + ctx + ", tried=" + tried.length + "}";
+  }
+
+  /**
+   * One attempt of a call on the endpoint a {@link Lease} holds, run by {@link Call#run}. An
+   * attempt may finish the lease itself (to report an outcome or latency it knows better, such as
+   * an HTTP 503 it returns as its result); if it does not, the engine finishes it with {@link
+   * Outcome#SUCCESS} when the attempt returns, or with {@link #classify} when it throws.
+   *
+   * @param <T> the call's result
+   * @param <X> the checked exception the call may throw
+   */
+  @FunctionalInterface
+  public interface Attempt<T, X extends Exception> {
+    /**
+     * Makes the call on {@code lease}'s endpoint, bounded by {@link Lease#attemptDeadlineNanos}.
+     */
+    T run(Lease lease) throws X;
+
+    /**
+     * How an attempt that threw {@code error} ended for its endpoint. Interruption is classified by
+     * the engine ({@link Outcome#CANCELLED}) before this is asked. By default every exception is a
+     * {@link Outcome#TRANSPORT_FAILURE} (retried only for idempotent calls).
+     */
+    default Outcome classify(Throwable error) {
+      return Outcome.TRANSPORT_FAILURE;
+    }
+
+    /**
+     * Releases a result the engine will not return (a failed answer that was retried, or a hedge's
+     * answer that came second): an HTTP response body to close, say. Does nothing by default.
+     */
+    default void discard(T result) {}
+  }
+
+  /**
+   * One non-blocking attempt of a call on the endpoint a {@link Lease} holds, run by {@link
+   * Call#runAsync}. The same contract as {@link Attempt}, with the result delivered by a future:
+   * the attempt may finish the lease itself before completing the future; otherwise the engine
+   * finishes it from how the future completed. Register {@link Lease#onCancel} to abort the I/O
+   * when the engine abandons the attempt.
+   *
+   * @param <T> the call's result
+   */
+  @FunctionalInterface
+  public interface AsyncAttempt<T> {
+    /** Starts the call on {@code lease}'s endpoint; must not block. */
+    CompletableFuture<T> start(Lease lease);
+
+    /** As {@link Attempt#classify}. */
+    default Outcome classify(Throwable error) {
+      return Outcome.TRANSPORT_FAILURE;
+    }
+
+    /** As {@link Attempt#discard}. */
+    default void discard(T result) {}
+  }
+
+  /**
+   * When and how often a call may be hedged: a second attempt on another endpoint after {@link
+   * #delayNanos} without an answer (Finagle's backup requests, gRPC's hedging policy), within a
+   * budget of {@code maxExtraPercent}% of the calls plus a small burst.
+   *
+   * <p>The budget is a token bucket in thousandths of a hedge: each call deposits {@code 10 ×
+   * maxExtraPercent}, each hedge withdraws 1,000, and the balance is capped at {@value #BURST}
+   * hedges, so a sudden slowdown of every endpoint adds at most that percentage of load once the
+   * burst is spent. Share one per client (its budget covers that client's calls); pass it to {@link
+   * Call#hedge}. Only idempotent calls are hedged. Thread-safe.
+   */
+  public static final class Hedging {
+    /** Hedges the budget allows in a burst. */
+    public static final int BURST = 10;
+
+    private static final long HEDGE = 1_000;
+
+    final long delayNanos;
+    private final long deposit;
+    private final AtomicLong balance = new AtomicLong(BURST * HEDGE);
+    private final LongAdder sent = new LongAdder();
+    private final LongAdder won = new LongAdder();
+
+    /**
+     * Hedges a call that has not answered after {@code delay}, within {@code maxExtraPercent}%
+     * extra attempts (plus a burst of {@value #BURST}).
+     *
+     * @throws IllegalArgumentException if {@code delay} is not positive or {@code maxExtraPercent}
+     *     is not between 1 and 100
+     */
+    public static Hedging of(Duration delay, int maxExtraPercent) {
+      return new Hedging(delay, maxExtraPercent);
+    }
+
+    private Hedging(Duration delay, int maxExtraPercent) {
+      if (delay.isNegative() || delay.isZero()) {
+        throw new IllegalArgumentException("hedge delay must be positive but was " + delay);
+      }
+      if (maxExtraPercent < 1 || maxExtraPercent > 100) {
+        throw new IllegalArgumentException(
+            "maxExtraPercent must be between 1 and 100 but was " + maxExtraPercent);
+      }
+      this.delayNanos = delay.toNanos();
+      this.deposit = 10L * maxExtraPercent;
+    }
+
+    /** A hedgeable call started. */
+    void deposit() {
+      long b;
+      do {
+        b = balance.get();
+        if (b >= BURST * HEDGE) {
+          return;
+        }
+      } while (!balance.compareAndSet(b, Math.min(BURST * HEDGE, b + deposit)));
+    }
+
+    /** How many hedges were sent. */
+    public long sent() {
+      return sent.sum();
+    }
+
+    /** How many hedges answered before the attempt they backed up. */
+    public long won() {
+      return won.sum();
+    }
+
+    void recordSent() {
+      sent.increment();
+    }
+
+    void recordWon() {
+      won.increment();
+    }
+
+    @Override
+    public String toString() {
+      return "Hedging{after " + java.time.Duration.ofNanos(delayNanos) + ", sent " + sent() + "}";
+    }
+
+    /** Takes one hedge from the budget; false when it is spent. */
+    boolean tryWithdraw() {
+      long b;
+      do {
+        b = balance.get();
+        if (b < HEDGE) {
+          return false;
+        }
+      } while (!balance.compareAndSet(b, b - HEDGE));
+      return true;
+    }
   }
 }

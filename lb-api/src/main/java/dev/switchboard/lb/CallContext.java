@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.PickArgs;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;

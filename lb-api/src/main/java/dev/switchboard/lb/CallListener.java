@@ -1,5 +1,7 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+
 /**
  * Hears about every call a cluster balances, on the caller's thread: the pick when a lease is
  * acquired, and the outcome when it is finished. For metrics and tracing; the cluster's own

@@ -1,5 +1,9 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.PickArgs;
+import dev.switchboard.lb.BalancingPolicy.Picker;
+import dev.switchboard.lb.ServiceRegistry.Subscription;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;

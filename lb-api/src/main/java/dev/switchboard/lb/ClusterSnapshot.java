@@ -15,10 +15,10 @@ import java.util.Optional;
  * @param registryProblem what went wrong with the registry, empty when it is healthy
  * @param registryAge how long ago the cluster last applied a member list from the registry (or the
  *     registry confirmed it unchanged, see {@link
- *     dev.switchboard.lb.MembershipListener#onConfirmed}); since the cluster was built if it never
- *     did. Refused updates (empty, see {@code registryDegraded}) do not count. Registries that only
- *     push changes let this grow while a healthy service does not change, so read it together with
- *     {@code registryDegraded}
+ *     dev.switchboard.lb.ServiceRegistry.MembershipListener#onConfirmed}); since the cluster was
+ *     built if it never did. Refused updates (empty, see {@code registryDegraded}) do not count.
+ *     Registries that only push changes let this grow while a healthy service does not change, so
+ *     read it together with {@code registryDegraded}
  * @param panic whether too few endpoints are healthy, so health is ignored (Envoy's panic mode)
  * @param endpoints every member, in registry order
  */

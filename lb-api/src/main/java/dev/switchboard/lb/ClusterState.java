@@ -1,5 +1,7 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.IdentityHashMap;

@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;

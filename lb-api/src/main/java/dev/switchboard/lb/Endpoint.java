@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.PickResult;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;

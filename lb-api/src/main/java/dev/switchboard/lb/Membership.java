@@ -1,5 +1,6 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.ServiceRegistry.MembershipListener;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.util.ArrayList;
 import java.util.HashMap;

@@ -1,5 +1,7 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.Call.Attempt;
+import dev.switchboard.lb.Call.Hedging;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -7,11 +9,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A blocking attempt's race with its hedge. States: {@link #PENDING} (no hedge), {@link #HEDGING}
- * (hedge sent), {@link #DONE} (the primary answered first, or failed before a hedge), {@link
- * #HEDGE_WON}. Thread-safe.
+ * A blocking attempt's race with its hedge, for {@link Call#run}: the primary runs on the caller's
+ * thread, the hedge on a hedge thread when the primary has not answered in time, and the first
+ * answer wins (the loser is abandoned through its lease's cancel hooks). States: {@link #PENDING}
+ * (no hedge), {@link #HEDGING} (hedge sent), {@link #DONE} (the primary answered first, or failed
+ * before a hedge), {@link #HEDGE_WON}. Thread-safe.
  */
-final class Race<T> implements HedgeWatch.Watched {
+final class Race<T, X extends Exception> implements HedgeWatch.Watched {
   static final int PENDING = 0;
   static final int HEDGING = 1;
   static final int DONE = 2;
@@ -20,9 +24,11 @@ final class Race<T> implements HedgeWatch.Watched {
   /** A hedge's answer: a result, or an exception that is the server's answer. */
   private record Answer(@Nullable Object result, @Nullable Exception error) {}
 
+  private final Call call;
+  private final Attempt<T, X> attempt;
+  private final Hedging hedging;
   final Lease primary;
-  long dueNanos;
-  Runnable onDue = () -> {};
+  private long dueNanos;
 
   /** How the race's attempt ended for the engine; written by the caller's thread. */
   Outcome outcome = Outcome.CANCELLED;
@@ -32,8 +38,11 @@ final class Race<T> implements HedgeWatch.Watched {
   private final AtomicInteger state = new AtomicInteger(PENDING);
   private final CompletableFuture<Answer> hedge = new CompletableFuture<>();
 
-  Race(Lease primary) {
+  Race(Call call, Attempt<T, X> attempt, Lease primary, Hedging hedging) {
+    this.call = call;
+    this.attempt = attempt;
     this.primary = primary;
+    this.hedging = hedging;
   }
 
   @Override
@@ -48,7 +57,7 @@ final class Race<T> implements HedgeWatch.Watched {
 
   @Override
   public void fire() {
-    onDue.run();
+    call.cluster().runHedge(this::runHedge);
   }
 
   int state() {
@@ -126,5 +135,128 @@ final class Race<T> implements HedgeWatch.Watched {
       throw a.error();
     }
     return (T) a.result();
+  }
+
+  /** Runs the primary attempt on this thread, raced by a hedge; sets {@link #outcome}. */
+  T run() throws X {
+    Cluster cluster = call.cluster();
+    dueNanos = cluster.ticker().read() + hedging.delayNanos;
+    cluster.watchForHedge(this);
+    T result = null;
+    Exception error = null;
+    try {
+      result = attempt.run(primary);
+    } catch (Exception e) {
+      error = e;
+    }
+    if (state() == HEDGE_WON) {
+      return hedgeWon(result, error);
+    }
+    Outcome outcome =
+        error == null
+            ? Attempts.finishReturned(primary)
+            : Attempts.finishThrown(primary, error, attempt::classify, true);
+    outcome = outcome;
+    if (!outcome.isEndpointFailure()) {
+      // An answer (or cancelled): it stands unless the hedge won at the same moment.
+      return primaryAnswered() ? Attempts.deliver(result, error) : hedgeWon(result, error);
+    }
+    int state = primaryFailed();
+    if (state == PENDING) {
+      return Attempts.deliver(result, error); // no hedge was sent: the retry loop decides
+    }
+    if (state == HEDGE_WON) {
+      return hedgeWon(result, error);
+    }
+    // This attempt failed while a hedge is out: the hedge's answer, if it brings one, wins.
+    try {
+      T hedged = awaitHedge(call.context().deadlineNanos() - call.cluster().ticker().read());
+      outcome = hedgeOutcome;
+      if (error == null) {
+        attempt.discard(result);
+      }
+      return hedged;
+    } catch (Exception hedgeFailure) {
+      if (error != null) {
+        error.addSuppressed(hedgeFailure);
+      }
+      return Attempts.deliver(result, error);
+    }
+  }
+
+  /**
+   * The hedge answered first and abandoned the primary: the primary's endpoint is charged the time
+   * it took, and the hedge's answer is the call's.
+   */
+  private T hedgeWon(@Nullable T result, @Nullable Exception error) throws X {
+    if (!primary.isCompleted()) {
+      primary.complete(Outcome.SUCCESS);
+    }
+    outcome = hedgeOutcome;
+    if (error == null) {
+      attempt.discard(result);
+    }
+    try {
+      return hedgeAnswer();
+    } catch (Exception answer) {
+      return Attempts.deliver(null, answer);
+    }
+  }
+
+  /** Runs on a hedge thread when the primary has not answered in time. */
+  private void runHedge() {
+    Cluster cluster = call.cluster();
+    if (!tryStartHedge()) {
+      return;
+    }
+    if (!hedging.tryWithdraw()) {
+      hedgeFailed(new IllegalStateException("hedge budget spent"));
+      return;
+    }
+    Endpoint primaryEndpoint = primary.endpoint();
+    call.exclude(primaryEndpoint);
+    Lease lease;
+    try {
+      lease = cluster.acquire(call, call.context().deadlineNanos(), true);
+    } catch (RuntimeException none) {
+      hedgeFailed(none);
+      return;
+    }
+    if (lease.endpoint() == primaryEndpoint) {
+      lease.close(); // no other endpoint: a hedge would only add load
+      hedgeFailed(new IllegalStateException("no other endpoint to hedge on"));
+      return;
+    }
+    call.exclude(lease.endpoint());
+    hedging.recordSent();
+    if (!hedgeStarted(lease)) {
+      lease.cancel(); // the primary answered meanwhile
+    }
+    T result = null;
+    Exception error = null;
+    Outcome outcome;
+    try {
+      result = attempt.run(lease);
+      outcome = Attempts.finishReturned(lease);
+    } catch (Exception e) {
+      error = e;
+      outcome = Attempts.finishThrown(lease, e, attempt::classify, false);
+    } catch (Error e) {
+      lease.close();
+      hedgeFailed(e);
+      return;
+    }
+    if (outcome.isEndpointFailure() || outcome == Outcome.CANCELLED) {
+      if (error == null) {
+        attempt.discard(result);
+      }
+      hedgeFailed(error != null ? error : new IllegalStateException("hedge ended " + outcome));
+      return;
+    }
+    if (hedgeAnswered(result, error, outcome)) {
+      hedging.recordWon();
+    } else if (error == null) {
+      attempt.discard(result);
+    }
   }
 }

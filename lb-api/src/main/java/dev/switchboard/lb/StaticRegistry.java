@@ -1,5 +1,8 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.ServiceRegistry.MembershipListener;
+import dev.switchboard.lb.ServiceRegistry.Registration;
+import dev.switchboard.lb.ServiceRegistry.Subscription;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,5 +1,7 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.PickArgs;
+
 /**
  * The sampling half of power of two choices, shared by {@link LeastConnectionsPicker} and {@link
  * PeakEwmaPicker}: two distinct indices from one random draw, and the scan that replaces a sample

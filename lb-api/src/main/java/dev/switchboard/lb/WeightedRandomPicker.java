@@ -1,5 +1,9 @@
 package dev.switchboard.lb;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.PickArgs;
+import dev.switchboard.lb.BalancingPolicy.PickResult;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import org.jspecify.annotations.Nullable;
 
 /*

@@ -3,6 +3,7 @@ package dev.switchboard.lb;
 import static dev.switchboard.lb.ClusterFixture.instance;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;

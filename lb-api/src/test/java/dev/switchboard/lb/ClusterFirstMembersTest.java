@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.switchboard.lb.ServiceRegistry.MembershipListener;
+import dev.switchboard.lb.ServiceRegistry.Registration;
+import dev.switchboard.lb.ServiceRegistry.Subscription;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -5,6 +5,9 @@ import static dev.switchboard.lb.ClusterFixture.instance;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.switchboard.lb.ServiceRegistry.MembershipListener;
+import dev.switchboard.lb.ServiceRegistry.Registration;
+import dev.switchboard.lb.ServiceRegistry.Subscription;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

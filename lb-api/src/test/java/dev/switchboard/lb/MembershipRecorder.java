@@ -2,6 +2,7 @@ package dev.switchboard.lb;
 
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.ServiceRegistry.MembershipListener;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;

@@ -9,6 +9,9 @@ import static dev.switchboard.lb.PolicyFixtures.simulate;
 import static dev.switchboard.lb.PolicyFixtures.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.PickResult;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import org.junit.jupiter.api.Test;
 
 class PeakEwmaPickerTest {

@@ -4,6 +4,9 @@ import static dev.switchboard.lb.PolicyFixtures.candidates;
 import static dev.switchboard.lb.PolicyFixtures.without;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.PickResult;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;

@@ -5,6 +5,10 @@ import static dev.switchboard.lb.PolicyFixtures.excluding;
 import static dev.switchboard.lb.PolicyFixtures.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.PickArgs;
+import dev.switchboard.lb.BalancingPolicy.PickResult;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;

@@ -9,6 +9,9 @@ import static dev.switchboard.lb.PolicyFixtures.without;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.PickResult;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 

@@ -7,6 +7,9 @@ import static dev.switchboard.lb.PolicyFixtures.indexOf;
 import static dev.switchboard.lb.PolicyFixtures.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.PickArgs;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;

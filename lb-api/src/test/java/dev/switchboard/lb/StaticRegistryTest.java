@@ -3,6 +3,9 @@ package dev.switchboard.lb;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.switchboard.lb.ServiceRegistry.MembershipListener;
+import dev.switchboard.lb.ServiceRegistry.Registration;
+import dev.switchboard.lb.ServiceRegistry.Subscription;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;

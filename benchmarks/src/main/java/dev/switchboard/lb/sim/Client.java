@@ -1,9 +1,9 @@
 package dev.switchboard.lb.sim;
 
 import dev.switchboard.lb.BalancingPolicy;
-import dev.switchboard.lb.Candidates;
+import dev.switchboard.lb.BalancingPolicy.Candidates;
+import dev.switchboard.lb.BalancingPolicy.Picker;
 import dev.switchboard.lb.Endpoint;
-import dev.switchboard.lb.Picker;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.TestEndpoints;
 import java.util.List;

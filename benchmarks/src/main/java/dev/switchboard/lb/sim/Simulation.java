@@ -1,9 +1,9 @@
 package dev.switchboard.lb.sim;
 
+import dev.switchboard.lb.BalancingPolicy.PickResult;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.Outcome;
-import dev.switchboard.lb.PickResult;
 import dev.switchboard.lb.SeededPolicies;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.TestEndpoints;

@@ -1,8 +1,8 @@
 package dev.switchboard.lb.http;
 
-import dev.switchboard.lb.AsyncAttempt;
-import dev.switchboard.lb.Attempt;
 import dev.switchboard.lb.Call;
+import dev.switchboard.lb.Call.AsyncAttempt;
+import dev.switchboard.lb.Call.Attempt;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Lease;

@@ -2,10 +2,10 @@ package dev.switchboard.lb.http;
 
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsServer;
-import dev.switchboard.lb.Registration;
 import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.ServiceRegistry;
+import dev.switchboard.lb.ServiceRegistry.Registration;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.LinkedHashMap;

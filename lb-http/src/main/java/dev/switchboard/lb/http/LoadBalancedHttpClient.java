@@ -1,8 +1,8 @@
 package dev.switchboard.lb.http;
 
+import dev.switchboard.lb.Call.Hedging;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.DeadlineExceededException;
-import dev.switchboard.lb.Hedging;
 import dev.switchboard.lb.NoHealthyEndpointException;
 import java.io.IOException;
 import java.net.URI;

@@ -9,8 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.BalancingPolicy;
+import dev.switchboard.lb.Call.Hedging;
 import dev.switchboard.lb.Cluster;
-import dev.switchboard.lb.Hedging;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;

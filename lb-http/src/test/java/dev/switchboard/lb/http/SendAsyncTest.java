@@ -11,13 +11,13 @@ import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
-import dev.switchboard.lb.MembershipListener;
 import dev.switchboard.lb.NoHealthyEndpointException;
-import dev.switchboard.lb.Registration;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.ServiceRegistry;
+import dev.switchboard.lb.ServiceRegistry.MembershipListener;
+import dev.switchboard.lb.ServiceRegistry.Registration;
+import dev.switchboard.lb.ServiceRegistry.Subscription;
 import dev.switchboard.lb.StaticRegistry;
-import dev.switchboard.lb.Subscription;
 import java.io.IOException;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;

@@ -1,9 +1,9 @@
 package dev.switchboard.lb.consul;
 
-import dev.switchboard.lb.MembershipListener;
 import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.Subscription;
+import dev.switchboard.lb.ServiceRegistry.MembershipListener;
+import dev.switchboard.lb.ServiceRegistry.Subscription;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -1,8 +1,8 @@
 package dev.switchboard.lb.zookeeper;
 
-import dev.switchboard.lb.Registration;
 import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
+import dev.switchboard.lb.ServiceRegistry.Registration;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;

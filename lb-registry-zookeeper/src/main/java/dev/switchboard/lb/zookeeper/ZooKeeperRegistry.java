@@ -1,11 +1,11 @@
 package dev.switchboard.lb.zookeeper;
 
-import dev.switchboard.lb.MembershipListener;
-import dev.switchboard.lb.Registration;
 import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.ServiceRegistry;
-import dev.switchboard.lb.Subscription;
+import dev.switchboard.lb.ServiceRegistry.MembershipListener;
+import dev.switchboard.lb.ServiceRegistry.Registration;
+import dev.switchboard.lb.ServiceRegistry.Subscription;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.MembershipRecorder;
-import dev.switchboard.lb.Registration;
 import dev.switchboard.lb.ServiceInstance;
+import dev.switchboard.lb.ServiceRegistry.Registration;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.LinkedHashMap;

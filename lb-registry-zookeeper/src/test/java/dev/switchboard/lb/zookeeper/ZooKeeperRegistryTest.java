@@ -10,10 +10,10 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.switchboard.lb.MembershipRecorder;
-import dev.switchboard.lb.Registration;
 import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.Subscription;
+import dev.switchboard.lb.ServiceRegistry.Registration;
+import dev.switchboard.lb.ServiceRegistry.Subscription;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;

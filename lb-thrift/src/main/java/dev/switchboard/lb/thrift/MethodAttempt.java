@@ -1,6 +1,6 @@
 package dev.switchboard.lb.thrift;
 
-import dev.switchboard.lb.Attempt;
+import dev.switchboard.lb.Call.Attempt;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import java.lang.reflect.InvocationTargetException;

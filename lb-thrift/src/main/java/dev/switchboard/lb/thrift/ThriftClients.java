@@ -1,9 +1,9 @@
 package dev.switchboard.lb.thrift;
 
 import dev.switchboard.lb.Call;
+import dev.switchboard.lb.Call.Hedging;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
-import dev.switchboard.lb.Hedging;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;

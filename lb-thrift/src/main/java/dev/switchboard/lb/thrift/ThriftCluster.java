@@ -1,12 +1,12 @@
 package dev.switchboard.lb.thrift;
 
-import dev.switchboard.lb.Attempt;
+import dev.switchboard.lb.Call.Attempt;
+import dev.switchboard.lb.Call.Hedging;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ClusterListener;
 import dev.switchboard.lb.Eligibility;
 import dev.switchboard.lb.Endpoint;
-import dev.switchboard.lb.Hedging;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.Ticker;

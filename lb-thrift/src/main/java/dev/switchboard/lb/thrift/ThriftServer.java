@@ -1,8 +1,8 @@
 package dev.switchboard.lb.thrift;
 
-import dev.switchboard.lb.Registration;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.ServiceRegistry;
+import dev.switchboard.lb.ServiceRegistry.Registration;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

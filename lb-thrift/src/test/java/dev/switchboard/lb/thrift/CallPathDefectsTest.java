@@ -6,8 +6,8 @@ import static org.assertj.core.api.SoftAssertions.assertSoftly;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.BalancingPolicy;
+import dev.switchboard.lb.BalancingPolicy.Candidates;
 import dev.switchboard.lb.CallListener;
-import dev.switchboard.lb.Candidates;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ClusterListener;
 import dev.switchboard.lb.ClusterSnapshot;

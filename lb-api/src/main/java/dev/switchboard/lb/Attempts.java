@@ -1,0 +1,71 @@
+package dev.switchboard.lb;
+
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How the call engine ends an attempt: finishes its lease with the outcome the attempt earned (its
+ * own, {@link Outcome#SUCCESS} when it returned, {@link Outcome#CANCELLED} when the caller was
+ * interrupted or the engine abandoned it, else its classification), and hands its result or failure
+ * on. Stateless.
+ */
+final class Attempts {
+  private Attempts() {}
+
+  /** Finishes the lease of an attempt that returned; returns its outcome. */
+  static Outcome finishReturned(Lease lease) {
+    if (lease.isDetached()) {
+      return Outcome.SUCCESS;
+    }
+    if (!lease.isCompleted()) {
+      lease.complete(Outcome.SUCCESS);
+    }
+    return lease.outcome();
+  }
+
+  /** Finishes the lease of an attempt that threw {@code error}; returns its outcome. */
+  static Outcome finishThrown(
+      Lease lease,
+      Throwable error,
+      Function<Throwable, Outcome> classifier,
+      boolean onCallersThread) {
+    if (lease.isCompleted()) {
+      return lease.outcome();
+    }
+    Throwable t = unwrap(error);
+    if (lease.isCancelled()
+        || Outcome.isInterruption(t)
+        || (onCallersThread && Thread.currentThread().isInterrupted())) {
+      lease.close(); // CANCELLED: the caller's doing, nothing learned about the endpoint
+      return Outcome.CANCELLED;
+    }
+    Outcome outcome = classifier.apply(t);
+    if (outcome == Outcome.CANCELLED) {
+      lease.close();
+    } else {
+      lease.complete(outcome);
+    }
+    return outcome;
+  }
+
+  @SuppressWarnings("unchecked") // an attempt throws only X or unchecked exceptions
+  static <T, X extends Exception> T deliver(@Nullable T result, @Nullable Exception error)
+      throws X {
+    if (error != null) {
+      throw (X) error;
+    }
+    return result;
+  }
+
+  /** Strips the wrappers futures add. */
+  static Throwable unwrap(Throwable error) {
+    Throwable t = error;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}
