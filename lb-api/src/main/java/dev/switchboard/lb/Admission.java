@@ -108,11 +108,7 @@ final class Admission {
         probe = true;
       }
       CallListener calls = cluster.callListener();
-      Lease lease = new Lease(cluster, e, now, probe, calls);
-      lease.attemptDeadlineNanos(attemptDeadlineNanos);
-      if (cancellable) {
-        lease.cancellable(true);
-      }
+      Lease lease = new Lease(cluster, e, now, probe, calls, attemptDeadlineNanos, cancellable);
       if (calls != CallListener.NONE) {
         calls.callStarted(lease, published.candidates(picker));
       }

@@ -38,9 +38,9 @@ public final class Lease implements AutoCloseable {
   private final boolean probe;
   private final CallListener callListener;
   private volatile Outcome outcome;
-  private volatile long attemptDeadlineNanos = Long.MAX_VALUE;
+  private final long attemptDeadlineNanos;
   private volatile boolean detached;
-  private volatile boolean cancellable;
+  private final boolean cancellable;
   // Cancellation: null, or the hooks to run; CANCELLED once cancel() ran. Guarded by this.
   private @Nullable Object onCancel;
   private boolean cancelled;
@@ -50,12 +50,16 @@ public final class Lease implements AutoCloseable {
       Endpoint endpoint,
       long startNanos,
       boolean probe,
-      CallListener callListener) {
+      CallListener callListener,
+      long attemptDeadlineNanos,
+      boolean cancellable) {
     this.cluster = cluster;
     this.endpoint = endpoint;
     this.startNanos = startNanos;
     this.probe = probe;
     this.callListener = callListener;
+    this.attemptDeadlineNanos = attemptDeadlineNanos;
+    this.cancellable = cancellable;
   }
 
   /**
@@ -66,10 +70,6 @@ public final class Lease implements AutoCloseable {
    */
   public long attemptDeadlineNanos() {
     return attemptDeadlineNanos;
-  }
-
-  void attemptDeadlineNanos(long deadline) {
-    this.attemptDeadlineNanos = deadline;
   }
 
   /** The time left until {@link #attemptDeadlineNanos}, at least 1 ms, at most {@code maxNanos}. */
@@ -125,10 +125,6 @@ public final class Lease implements AutoCloseable {
    */
   public boolean isCancellable() {
     return cancellable;
-  }
-
-  void cancellable(boolean cancellable) {
-    this.cancellable = cancellable;
   }
 
   /** Whether the call engine abandoned this attempt (see {@link #onCancel}). */
