@@ -242,7 +242,7 @@ class LeaseAndRetryTest {
   }
 
   @Test
-  void execute_retriesConnectFailuresElsewhere_returnsFirstSuccess() throws java.io.IOException {
+  void run_retriesConnectFailuresElsewhere_returnsFirstSuccess() throws java.io.IOException {
     f.addMembers(9001, 3);
     try (Cluster cluster =
         f.builder()
@@ -272,7 +272,7 @@ class LeaseAndRetryTest {
   }
 
   @Test
-  void execute_notRetryable_throwsFirstFailure_leaseFinishedWithClassifiedOutcome() {
+  void run_notRetryable_throwsFirstFailure_leaseFinishedWithClassifiedOutcome() {
     f.addMembers(9001, 3);
     try (Cluster cluster = f.builder().build()) {
       List<Lease> leases = new java.util.ArrayList<>();
@@ -295,7 +295,7 @@ class LeaseAndRetryTest {
   }
 
   @Test
-  void execute_attemptsExhausted_throwsLastFailure() {
+  void run_attemptsExhausted_throwsLastFailure() {
     f.addMembers(9001, 2);
     try (Cluster cluster =
         f.builder()
