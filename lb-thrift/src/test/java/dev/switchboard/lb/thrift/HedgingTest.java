@@ -2,6 +2,7 @@ package dev.switchboard.lb.thrift;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.EndpointSnapshot;
@@ -64,9 +65,10 @@ class HedgingTest {
   void declaredExceptions_areAnswers_theFirstOneWins_whicheverSideGivesIt() throws Exception {
     f.handler(f.start()).delayFail(50);
     f.handler(f.start()).delayFail(3_000);
-    // Least connections breaks the tie between two idle servers at random, so the call goes
+    // Least connections breaks the tie between two idle servers at random, so each call goes
     // first to one server or the other (round robin's per-thread cursors could line every call up
-    // on the same server when a hedge thread shares the caller's cursor).
+    // on the same server when a hedge thread shares the caller's cursor). Each call waits until the
+    // previous call's abandoned attempt has released its endpoint, so both are idle.
     ThriftCluster cluster = f.cluster(BalancingPolicy.leastConnections());
     Echo.Iface echo =
         ThriftClients.builder(Echo.Iface.class, Echo.Client::new, cluster)
@@ -80,6 +82,7 @@ class HedgingTest {
     // server with probability 1/2: 30 calls miss one side with probability 2^-29).
     int calls = 0;
     while (calls < 30 && (cluster.hedgesWon() == 0 || cluster.hedgesWon() == calls)) {
+      await().atMost(Duration.ofSeconds(10)).until(() -> inFlight(cluster) == 0);
       long start = System.nanoTime();
       assertThatThrownBy(() -> echo.fail("no"))
           .isInstanceOf(EchoFailure.class)
@@ -148,5 +151,13 @@ class HedgingTest {
     assertThatThrownBy(() -> builder.hedge(Duration.ofMillis(5), 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("maxExtraPercent");
+  }
+
+  private static int inFlight(ThriftCluster cluster) {
+    int n = 0;
+    for (EndpointSnapshot e : cluster.cluster().snapshot().endpoints()) {
+      n += e.inFlight();
+    }
+    return n;
   }
 }
