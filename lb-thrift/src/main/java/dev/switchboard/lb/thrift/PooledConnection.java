@@ -68,7 +68,7 @@ final class PooledConnection {
         ssl.startHandshake();
         socket = ssl;
       }
-      socket.setSoTimeout((int) Math.max(1, config.readTimeout().toMillis()));
+      socket.setSoTimeout(Timeouts.millis(config.readTimeout()));
       TTransport transport = new TSocket(socket);
       if (config.framed()) {
         transport = new TFramedTransport(transport, config.maxFrameSize());

@@ -72,7 +72,8 @@ public final class ThriftCluster implements AutoCloseable {
             .listener(new PoolKeeper())
             .build();
     this.built = cluster;
-    long sweep = Math.max(config.idleTimeout().toMillis() / 2, 100);
+    long sweep =
+        Math.max(TimeUnit.NANOSECONDS.toMillis(Timeouts.nanos(config.idleTimeout())) / 2, 100);
     maintenance.scheduleWithFixedDelay(this::evictIdle, sweep, sweep, TimeUnit.MILLISECONDS);
   }
 
@@ -137,16 +138,12 @@ public final class ThriftCluster implements AutoCloseable {
 
   /** The connect timeout, bounded by what is left of the lease's attempt. */
   int connectMillis(Lease lease) {
-    return millis(lease.remainingNanos(config.connectTimeout().toNanos()));
+    return Timeouts.millis(lease.remainingNanos(Timeouts.nanos(config.connectTimeout())));
   }
 
   /** The read timeout, bounded by what is left of the lease's attempt. */
   int readMillis(Lease lease) {
-    return millis(lease.remainingNanos(config.readTimeout().toNanos()));
-  }
-
-  private static int millis(long nanos) {
-    return (int) Math.min(Integer.MAX_VALUE, Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)));
+    return Timeouts.millis(lease.remainingNanos(Timeouts.nanos(config.readTimeout())));
   }
 
   /** Connection counts across every pool. */

@@ -42,8 +42,8 @@ final class TransportPool implements AutoCloseable {
     this.instance = instance;
     this.config = config;
     this.ticker = ticker;
-    this.idleTimeoutNanos = config.idleTimeout().toNanos();
-    this.validateAfterNanos = config.validateAfterIdle().toNanos();
+    this.idleTimeoutNanos = Timeouts.nanos(config.idleTimeout());
+    this.validateAfterNanos = Timeouts.nanos(config.validateAfterIdle());
   }
 
   /**
@@ -100,7 +100,7 @@ final class TransportPool implements AutoCloseable {
               instance.port(),
               config,
               ticker.read(),
-              (int) Math.max(1, config.connectTimeout().toMillis()));
+              Timeouts.millis(config.connectTimeout()));
       open.incrementAndGet();
       created.incrementAndGet();
       release(c, true);
