@@ -9,7 +9,9 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Executor;
@@ -60,6 +62,7 @@ public final class ThriftClients {
     private final Function<TProtocol, ? extends I> clientFactory;
     private final ThriftCluster cluster;
     private final Set<String> idempotent = new HashSet<>();
+    private final Map<String, Function<Object[], ?>> hashKeys = new HashMap<>();
     private Duration timeout;
     private @Nullable Hedging hedging;
 
@@ -79,18 +82,40 @@ public final class ThriftClients {
      * on another endpoint. Unknown names are rejected.
      */
     public Builder<I> idempotent(String... methods) {
+      for (String m : methods) {
+        requireMethod(m);
+      }
+      idempotent.addAll(Arrays.asList(methods));
+      return this;
+    }
+
+    /**
+     * Routes calls of {@code method} by a key computed from their arguments, for {@code
+     * BalancingPolicy.consistentHash()}: calls with the same key go to the same server while it is
+     * a member (a cache shard, a session's home). A {@link Number} key is used as is, a {@link
+     * CharSequence} is hashed, any other object by its {@code toString()}; a null key spreads the
+     * call like one without a key. If the function throws, the call fails with an {@link
+     * IllegalArgumentException} naming the method. Unknown names are rejected.
+     *
+     * <pre>{@code
+     * .hashKey("get", args -> args[0]) // get(String userId, ...): each user's calls to one server
+     * }</pre>
+     */
+    public Builder<I> hashKey(String method, Function<Object[], ?> key) {
+      requireMethod(method);
+      hashKeys.put(method, Objects.requireNonNull(key, "key"));
+      return this;
+    }
+
+    private void requireMethod(String name) {
       Set<String> known = new HashSet<>();
       for (Method m : iface.getMethods()) {
         known.add(m.getName());
       }
-      for (String m : methods) {
-        if (!known.contains(m)) {
-          throw new IllegalArgumentException(
-              "no method '" + m + "' on " + iface.getName() + " (has " + known + ")");
-        }
+      if (!known.contains(name)) {
+        throw new IllegalArgumentException(
+            "no method '" + name + "' on " + iface.getName() + " (has " + known + ")");
       }
-      idempotent.addAll(Arrays.asList(methods));
-      return this;
     }
 
     /** The deadline of each call, across its attempts. */
@@ -162,6 +187,7 @@ public final class ThriftClients {
     private final ThriftCluster thrift;
     private final Cluster cluster;
     private final Set<String> idempotent;
+    private final Map<String, Function<Object[], ?>> hashKeys;
     private final Duration timeout;
     private final @Nullable Hedging hedging;
 
@@ -171,6 +197,7 @@ public final class ThriftClients {
       this.thrift = b.cluster;
       this.cluster = b.cluster.cluster();
       this.idempotent = Set.copyOf(b.idempotent);
+      this.hashKeys = Map.copyOf(b.hashKeys);
       this.timeout = b.timeout;
       this.hedging = b.hedging;
       if (hedging != null) {
@@ -189,17 +216,43 @@ public final class ThriftClients {
         };
       }
       return cluster
-          .newCall(context(method))
+          .newCall(context(method, args))
           .hedge(hedging)
           .run(new MethodAttempt<>(thrift, clientFactory, method, args));
     }
 
-    /** A call of {@code method}: its deadline, and whether it was declared idempotent. */
-    CallContext context(Method method) {
-      return CallContext.builder()
-          .idempotent(idempotent.contains(method.getName()))
-          .timeout(timeout, cluster.ticker())
-          .build();
+    /**
+     * A call of {@code method} with {@code args}: its deadline, whether it was declared idempotent,
+     * and its hash key if one was declared for it.
+     */
+    CallContext context(Method method, Object @Nullable [] args) {
+      CallContext.Builder ctx =
+          CallContext.builder()
+              .idempotent(idempotent.contains(method.getName()))
+              .timeout(timeout, cluster.ticker());
+      Function<Object[], ?> keyOf = hashKeys.get(method.getName());
+      if (keyOf != null) {
+        Object key;
+        try {
+          key = keyOf.apply(args == null ? new Object[0] : args);
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException(
+              "the hash key function of "
+                  + iface.getSimpleName()
+                  + "."
+                  + method.getName()
+                  + " threw on the call's arguments",
+              e);
+        }
+        if (key instanceof Number n) {
+          ctx.hashKey(n.longValue());
+        } else if (key instanceof CharSequence cs) {
+          ctx.hashKey(cs);
+        } else if (key != null) {
+          ctx.hashKey(key.toString());
+        }
+      }
+      return ctx.build();
     }
 
     /**
@@ -251,7 +304,7 @@ public final class ThriftClients {
       MethodAttempt<I> attempt =
           new MethodAttempt<>(sync.thrift, sync.clientFactory, blocking, callArgs);
       sync.cluster
-          .newCall(sync.context(blocking))
+          .newCall(sync.context(blocking, callArgs))
           .hedge(sync.hedging)
           .runAsync(lease -> attempt.startOn(lease, executor))
           .whenComplete(
