@@ -99,11 +99,7 @@ class CallEngineTest {
   void run_interruptedCalls_leaveTheRetryBudgetUntouched() {
     f.addMembers(9001, 3);
     try (Cluster cluster =
-        f.builder()
-            .retryPolicy(new RetryPolicy(3, Duration.ZERO, Duration.ZERO, 0, 1))
-            .disableCircuitBreaker()
-            .outlierDetection(OutlierDetection.disabled())
-            .build()) {
+        f.budgetOnly(new RetryPolicy(3, Duration.ZERO, Duration.ZERO, 0, 1)).build()) {
       Attempt<String, InterruptedIOException> interrupted =
           lease -> {
             throw new InterruptedIOException("interrupted");
@@ -117,13 +113,9 @@ class CallEngineTest {
           Thread.interrupted();
         }
       }
-      int retried = 0;
-      for (int i = 0; i < 10; i++) {
-        List<String> tried = new ArrayList<>();
-        cluster.newCall(idempotent(true)).run(answering(tried, Outcome.TIMEOUT, Outcome.SUCCESS));
-        retried += tried.size() - 1;
-      }
-      assertThat(retried).as("timed-out calls retried after 20 interrupted ones").isEqualTo(10);
+      assertThat(ClusterFixture.retriedAfterTimeout(cluster, 10))
+          .as("timed-out calls retried after 20 interrupted ones")
+          .isEqualTo(10);
     }
   }
 
@@ -217,23 +209,14 @@ class CallEngineTest {
   void run_retryBudget_fundedByEveryCall_evenWhileAnEndpointIsBackedOff() {
     f.addMembers(9001, 3);
     RetryPolicy policy = new RetryPolicy(2, Duration.ZERO, Duration.ZERO, 100, 0);
-    try (Cluster cluster =
-        f.builder()
-            .retryPolicy(policy)
-            .disableCircuitBreaker()
-            .outlierDetection(OutlierDetection.disabled())
-            .build()) {
+    try (Cluster cluster = f.budgetOnly(policy).build()) {
       try (Lease busy = cluster.acquire()) {
         busy.backOff(Duration.ofMinutes(1)); // Retry-After
         busy.complete(Outcome.OVERLOADED);
       }
-      int retried = 0;
-      for (int i = 0; i < 100; i++) {
-        List<String> tried = new ArrayList<>();
-        cluster.newCall(idempotent(true)).run(answering(tried, Outcome.TIMEOUT, Outcome.SUCCESS));
-        retried += tried.size() - 1;
-      }
-      assertThat(retried).as("every timed-out call retried: 100% of calls").isEqualTo(100);
+      assertThat(ClusterFixture.retriedAfterTimeout(cluster, 100))
+          .as("every timed-out call retried: 100% of calls")
+          .isEqualTo(100);
     }
   }
 

@@ -61,4 +61,34 @@ final class ClusterFixture {
       return lease.endpoint().address();
     }
   }
+
+  /** A builder with breakers and ejection off, so that only the retry budget limits retries. */
+  Cluster.Builder budgetOnly(RetryPolicy policy) {
+    return builder()
+        .retryPolicy(policy)
+        .disableCircuitBreaker()
+        .outlierDetection(OutlierDetection.disabled());
+  }
+
+  /**
+   * Makes {@code calls} idempotent calls whose first attempt times out and whose retry answers;
+   * returns how many were retried.
+   */
+  static int retriedAfterTimeout(Cluster cluster, int calls) {
+    int retried = 0;
+    for (int i = 0; i < calls; i++) {
+      int[] attempts = {0};
+      cluster
+          .newCall(CallContext.builder().idempotent(true).build())
+          .run(
+              lease -> {
+                if (++attempts[0] == 1) {
+                  lease.complete(Outcome.TIMEOUT);
+                }
+                return "answered";
+              });
+      retried += attempts[0] - 1;
+    }
+    return retried;
+  }
 }

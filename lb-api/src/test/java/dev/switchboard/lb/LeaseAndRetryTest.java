@@ -163,21 +163,13 @@ class LeaseAndRetryTest {
   void retryBudget_limitsRetriesToShareOfCallsPlusFloor() {
     f.addMembers(9001, 2);
     RetryPolicy policy = new RetryPolicy(2, Duration.ZERO, Duration.ZERO, 20, 1);
-    try (Cluster cluster =
-        f.builder()
-            .retryPolicy(policy)
-            .disableCircuitBreaker()
-            .outlierDetection(OutlierDetection.disabled())
-            .build()) {
-      int retries = 0;
-      for (int i = 0; i < 1000; i++) {
-        retries += timesOutOnceThenAnswers(cluster) - 1;
-      }
+    try (Cluster cluster = f.budgetOnly(policy).build()) {
+      int retries = ClusterFixture.retriedAfterTimeout(cluster, 1000);
       // 20% of 1000 calls plus 1 per second over a 10 s window.
       assertThat(retries).isEqualTo(210);
       // Ten seconds later the window has moved on: calls refill it.
       f.clock.advance(Duration.ofSeconds(11));
-      assertThat(timesOutOnceThenAnswers(cluster)).isEqualTo(2);
+      assertThat(ClusterFixture.retriedAfterTimeout(cluster, 1)).isEqualTo(1);
     }
   }
 
@@ -352,21 +344,6 @@ class LeaseAndRetryTest {
     }
     call.exclude(failed.endpoint());
     return OptionalLong.of(delay);
-  }
-
-  /** Runs one idempotent call whose first attempt times out; returns the attempts it made. */
-  private static int timesOutOnceThenAnswers(Cluster cluster) {
-    int[] attempts = {0};
-    cluster
-        .newCall(CallContext.builder().idempotent(true).build())
-        .run(
-            lease -> {
-              if (++attempts[0] == 1) {
-                lease.complete(Outcome.TIMEOUT);
-              }
-              return "answered";
-            });
-    return attempts[0];
   }
 
   /** {@code attempt}, classifying every exception as {@code outcome}. */

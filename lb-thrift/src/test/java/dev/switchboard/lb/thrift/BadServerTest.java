@@ -13,14 +13,11 @@ import dev.switchboard.lb.thrift.test.Echo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 import org.apache.thrift.TException;
 import org.apache.thrift.protocol.TProtocolException;
 import org.apache.thrift.transport.TTransportException;
@@ -33,37 +30,14 @@ import org.junit.jupiter.api.Test;
  */
 class BadServerTest {
   private final List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
-
-  /** A raw TCP server that handles every accepted connection with {@code behaviour}. */
-  private int rawServer(Consumer<Socket> behaviour) throws IOException {
-    ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    resources.add(server);
-    Thread t =
-        new Thread(
-            () -> {
-              while (!server.isClosed()) {
-                try {
-                  Socket s = server.accept();
-                  resources.add(s);
-                  Thread h = new Thread(() -> behaviour.accept(s), "bad-conn");
-                  h.setDaemon(true);
-                  h.start();
-                } catch (IOException closed) {
-                  return;
-                }
-              }
-            },
-            "bad-server");
-    t.setDaemon(true);
-    t.start();
-    return server.getLocalPort();
-  }
+  private final MisbehavingPeers peers = new MisbehavingPeers();
 
   @AfterEach
   void tearDown() throws Exception {
     for (AutoCloseable c : resources) {
       c.close();
     }
+    peers.close();
   }
 
   private ThriftCluster cluster(int port) {
@@ -112,7 +86,7 @@ class BadServerTest {
   @Test
   void garbageReply_protocolError_connectionDiscarded() throws IOException {
     int port =
-        rawServer(
+        peers.serve(
             s -> {
               try {
                 readRequest(s);
@@ -129,7 +103,7 @@ class BadServerTest {
   @Test
   void closesMidFrame_transportError() throws IOException {
     int port =
-        rawServer(
+        peers.serve(
             s -> {
               try {
                 readRequest(s);
@@ -147,7 +121,7 @@ class BadServerTest {
   @Test
   void frameLargerThanMaximum_rejectedWithoutReadingIt() throws IOException {
     int port =
-        rawServer(
+        peers.serve(
             s -> {
               try {
                 readRequest(s);
@@ -165,7 +139,7 @@ class BadServerTest {
   @Test
   void acceptsButNeverAnswers_timesOutWithinDeadline() throws IOException {
     int port =
-        rawServer(
+        peers.serve(
             s -> {
               try {
                 readRequest(s); // and say nothing

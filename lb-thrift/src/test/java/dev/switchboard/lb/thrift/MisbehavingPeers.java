@@ -82,11 +82,12 @@ final class MisbehavingPeers implements AutoCloseable {
 
   /** What one accepted connection gets. */
   @FunctionalInterface
-  private interface Behaviour {
+  interface Behaviour {
     void handle(Socket s) throws IOException;
   }
 
-  private int serve(Behaviour behaviour) throws IOException {
+  /** A raw server on 127.0.0.1 that handles every accepted connection with {@code behaviour}. */
+  int serve(Behaviour behaviour) throws IOException {
     ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     resources.add(server);
     Thread acceptor =
