@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
+import org.apache.thrift.TConfiguration;
 import org.apache.thrift.TProcessor;
 import org.apache.thrift.protocol.TProtocol;
 import org.apache.thrift.server.ServerContext;
@@ -23,7 +24,6 @@ import org.apache.thrift.server.TServer;
 import org.apache.thrift.server.TServerEventHandler;
 import org.apache.thrift.server.TThreadPoolServer;
 import org.apache.thrift.server.TThreadedSelectorServer;
-import org.apache.thrift.transport.TNonblockingServerSocket;
 import org.apache.thrift.transport.TServerSocket;
 import org.apache.thrift.transport.TTransport;
 import org.apache.thrift.transport.TTransportException;
@@ -45,8 +45,10 @@ import org.slf4j.LoggerFactory;
  *     .start();
  * }</pre>
  *
- * <p>The handler's class carries {@link ThriftService}. Non-blocking selector server with framed
- * transport by default; with TLS, a thread-pool server. Thread-safe.
+ * <p>The handler's class carries {@link ThriftService}. With framed transport (the default), plain
+ * or TLS, a selector server: idle connections and unfinished TLS handshakes hold no thread, and the
+ * server closes connections idle past {@link Builder#idleTimeout} and handshakes slower than {@link
+ * Builder#handshakeTimeout}. Unframed transport needs a thread per connection. Thread-safe.
  */
 public final class ThriftServer implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(ThriftServer.class);
@@ -54,6 +56,7 @@ public final class ThriftServer implements AutoCloseable {
   private static final int STOP_TIMEOUT_SECONDS = 2;
 
   private final TServer server;
+  private final @Nullable SelectorServerSocket serverSocket;
   private final Thread serveThread;
   private final CountingProcessor processor;
   private final ServiceInstance instance;
@@ -69,27 +72,24 @@ public final class ThriftServer implements AutoCloseable {
     this.drainTimeout = b.drainTimeout;
     InetSocketAddress bind = new InetSocketAddress(b.bindHost, b.port);
     int port;
-    if (b.sslContext != null) {
-      ServerSocket socket = tlsServerSocket(b.sslContext, bind, b.requireClientAuth);
-      port = socket.getLocalPort();
-      TServerSocket transport = new TServerSocket(socket);
-      TThreadPoolServer.Args args =
-          new TThreadPoolServer.Args(transport)
-              .processor(processor)
-              .protocolFactory(b.protocol.factory())
-              .minWorkerThreads(1)
-              .maxWorkerThreads(b.workerThreads * 8)
-              .stopTimeoutVal(STOP_TIMEOUT_SECONDS)
-              .stopTimeoutUnit(TimeUnit.SECONDS);
-      if (b.framed) {
-        args.transportFactory(new TFramedTransport.Factory(b.maxFrameSize));
-      }
-      server = new TThreadPoolServer(args);
-    } else if (b.framed) {
-      TNonblockingServerSocket transport = new TNonblockingServerSocket(bind);
-      port = transport.getPort();
+    if (b.framed) {
+      TConfiguration config =
+          new TConfiguration(
+              TConfiguration.DEFAULT_MAX_MESSAGE_SIZE,
+              b.maxFrameSize,
+              TConfiguration.DEFAULT_RECURSION_DEPTH);
+      this.serverSocket =
+          new SelectorServerSocket(
+              bind,
+              b.sslContext,
+              b.requireClientAuth,
+              config,
+              b.idleTimeout,
+              b.handshakeTimeout,
+              processor::inFlight);
+      port = serverSocket.port();
       TThreadedSelectorServer.Args args =
-          new TThreadedSelectorServer.Args(transport)
+          new TThreadedSelectorServer.Args(serverSocket)
               .selectorThreads(Math.max(1, b.workerThreads / 4))
               .workerThreads(b.workerThreads)
               .stopTimeoutVal(STOP_TIMEOUT_SECONDS)
@@ -100,8 +100,11 @@ public final class ThriftServer implements AutoCloseable {
       args.maxReadBufferBytes = b.maxFrameSize + 4L;
       server = new TThreadedSelectorServer(args);
     } else {
-      TServerSocket transport = new TServerSocket(bind);
-      port = transport.getServerSocket().getLocalPort();
+      // Unframed Thrift cannot be read without a thread per connection; idle ones are reaped.
+      this.serverSocket = null;
+      ServerSocket socket = listen(b.sslContext, bind, b.requireClientAuth);
+      port = socket.getLocalPort();
+      TServerSocket transport = new TServerSocket(socket, Timeouts.millis(b.idleTimeout));
       server =
           new TThreadPoolServer(
               new TThreadPoolServer.Args(transport)
@@ -178,18 +181,24 @@ public final class ThriftServer implements AutoCloseable {
     return service;
   }
 
-  private static ServerSocket tlsServerSocket(
-      SSLContext context, InetSocketAddress bind, boolean requireClientAuth)
+  private static ServerSocket listen(
+      @Nullable SSLContext context, InetSocketAddress bind, boolean requireClientAuth)
       throws TTransportException {
     try {
-      SSLServerSocket socket =
-          (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
-      socket.setNeedClientAuth(requireClientAuth);
+      ServerSocket socket;
+      if (context == null) {
+        socket = new ServerSocket();
+      } else {
+        SSLServerSocket tls =
+            (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
+        tls.setNeedClientAuth(requireClientAuth);
+        socket = tls;
+      }
       socket.setReuseAddress(true);
       socket.bind(bind);
       return socket;
     } catch (IOException e) {
-      throw new TTransportException("cannot listen with TLS on " + bind + ": " + e.getMessage(), e);
+      throw new TTransportException("cannot listen on " + bind + ": " + e.getMessage(), e);
     }
   }
 
@@ -200,6 +209,14 @@ public final class ThriftServer implements AutoCloseable {
 
   public int port() {
     return instance.port();
+  }
+
+  /**
+   * Connections open now, handshaking, idle or busy (framed servers; -1 for an unframed one, whose
+   * thread pool does not count them).
+   */
+  public int connections() {
+    return serverSocket == null ? -1 : serverSocket.connections();
   }
 
   /** Calls being processed now. */
@@ -283,6 +300,8 @@ public final class ThriftServer implements AutoCloseable {
     private boolean requireClientAuth;
     private Duration drainDelay = Duration.ofMillis(500);
     private Duration drainTimeout = Duration.ofSeconds(30);
+    private Duration idleTimeout = Duration.ofMinutes(5);
+    private Duration handshakeTimeout = Duration.ofSeconds(10);
 
     private Builder(Object handler, TProcessor processor) {
       this.handler = Objects.requireNonNull(handler, "handler");
@@ -347,7 +366,11 @@ public final class ThriftServer implements AutoCloseable {
       return this;
     }
 
-    /** Framed transport (default); unframed uses a thread-pool server. */
+    /**
+     * Framed transport (default): a selector server where connections cost no thread while idle.
+     * Unframed uses a thread-pool server with a thread per open connection (up to {@code
+     * workerThreads} × 8), for clients that cannot frame.
+     */
     public Builder framed(boolean framed) {
       this.framed = framed;
       return this;
@@ -374,6 +397,33 @@ public final class ThriftServer implements AutoCloseable {
       this.sslContext = Objects.requireNonNull(context, "context");
       this.requireClientAuth = requireClientAuth;
       return this;
+    }
+
+    /**
+     * How long a connection may stay without a call before the server closes it (default 5 minutes,
+     * longer than clients' pools keep idle connections, so a pool normally closes first). A call in
+     * progress keeps its connection open however long it takes.
+     */
+    public Builder idleTimeout(Duration timeout) {
+      this.idleTimeout = positive(timeout, "idleTimeout");
+      return this;
+    }
+
+    /**
+     * How long a TLS client may take to finish its handshake before the server closes the
+     * connection (default 10 s). Framed servers only: an unframed server handshakes on a
+     * connection's thread, bounded by the idle timeout.
+     */
+    public Builder handshakeTimeout(Duration timeout) {
+      this.handshakeTimeout = positive(timeout, "handshakeTimeout");
+      return this;
+    }
+
+    private static Duration positive(Duration value, String name) {
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive but was " + value);
+      }
+      return value;
     }
 
     /**

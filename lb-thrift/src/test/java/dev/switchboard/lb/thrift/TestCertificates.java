@@ -34,6 +34,11 @@ final class TestCertificates {
     return c;
   }
 
+  /** The certificates {@link #create} made earlier in {@code dir} (another process's). */
+  static TestCertificates existing(Path dir) {
+    return new TestCertificates(dir);
+  }
+
   /** The server's key and a trust store holding the client's certificate. */
   SSLContext server() throws IOException, GeneralSecurityException {
     return context("server.p12", "server-trust.p12");
