@@ -23,9 +23,11 @@ import org.slf4j.LoggerFactory;
  * non-blocking channel, so a connection costs no thread while idle or while its handshake stalls.
  * Only the connection's selector thread reads and writes it.
  *
- * <p>Buffers exist only while bytes are pending and are dropped once drained: an idle connection
- * holds its engine's state and no 16 KB packet buffers. A peer that breaks the protocol (not TLS, a
- * bad certificate, a reset) ends the connection with a debug log, never a stack trace per peer.
+ * <p>Records are decrypted and encrypted in packet-sized buffers of the selector thread; a
+ * connection keeps a copy only of the bytes left pending when a read or write returns, so an idle
+ * connection holds its engine's state and no 16 KB packet buffers, and a call allocates none. A
+ * peer that breaks the protocol (not TLS, a bad certificate, a reset) ends the connection with a
+ * debug log, never a stack trace per peer.
  *
  * <p>A reply is reported written only once its last record left the socket, so the selector keeps
  * asking to write while ciphertext is pending. Requests pipelined ahead of a reply in one TLS
@@ -36,10 +38,12 @@ final class TlsConnection extends ServedConnection {
   private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
   // How long a handshake flight may take to leave the socket: it fits an empty send buffer.
   private static final long HANDSHAKE_FLUSH_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
   private final SSLEngine engine;
   private final Transport transport;
-  // Pending bytes, each buffer kept flipped (position..limit is pending) or null when empty.
+  // Pending bytes, each buffer kept flipped (position..limit is pending) or null when empty. While
+  // a read or write runs they may be the thread's scratch buffers; keep() copies what is left.
   private @Nullable ByteBuffer netIn;
   private @Nullable ByteBuffer appIn;
   private @Nullable ByteBuffer netOut;
@@ -88,7 +92,7 @@ final class TlsConnection extends ServedConnection {
   /** Unwraps one record into dst (or appIn); false when more ciphertext is needed. */
   private boolean unwrapInto(ByteBuffer dst) throws IOException {
     int appSize = engine.getSession().getApplicationBufferSize();
-    ByteBuffer target = dst.remaining() >= appSize ? dst : ByteBuffer.allocate(appSize);
+    ByteBuffer target = dst.remaining() >= appSize ? dst : SCRATCH.get().appIn(appSize);
     SSLEngineResult result = engine.unwrap(netIn, target);
     if (target != dst) {
       target.flip();
@@ -154,12 +158,20 @@ final class TlsConnection extends ServedConnection {
   }
 
   private boolean unwrapHandshake() throws IOException {
-    ByteBuffer target = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
+    int appSize = engine.getSession().getApplicationBufferSize();
+    // Application data is rare here (a renegotiation's interleaved records) but must not be lost.
+    ByteBuffer target = appIn == null ? SCRATCH.get().appIn(appSize) : ByteBuffer.allocate(appSize);
     SSLEngineResult result = engine.unwrap(netIn, target);
     netIn = netIn.hasRemaining() ? netIn : null;
     target.flip();
     if (target.hasRemaining()) {
-      appIn = target;
+      appIn =
+          appIn == null
+              ? target
+              : ByteBuffer.allocate(appIn.remaining() + target.remaining())
+                  .put(appIn)
+                  .put(target)
+                  .flip();
     }
     if (result.getStatus() == SSLEngineResult.Status.CLOSED) {
       eof = true;
@@ -174,15 +186,7 @@ final class TlsConnection extends ServedConnection {
 
   /** Reads ciphertext from the channel into netIn. */
   private int fill() throws IOException {
-    int packetSize = engine.getSession().getPacketBufferSize();
-    ByteBuffer buffer;
-    if (netIn == null) {
-      buffer = ByteBuffer.allocate(packetSize);
-    } else if (netIn.capacity() < packetSize) {
-      buffer = ByteBuffer.allocate(packetSize).put(netIn);
-    } else {
-      buffer = netIn.compact();
-    }
+    ByteBuffer buffer = SCRATCH.get().netIn(engine.getSession().getPacketBufferSize(), netIn);
     int n = channel().read(buffer);
     buffer.flip();
     netIn = buffer.hasRemaining() ? buffer : null;
@@ -211,16 +215,21 @@ final class TlsConnection extends ServedConnection {
   }
 
   private void wrap(ByteBuffer src) throws IOException {
-    ByteBuffer out = ByteBuffer.allocate(engine.getSession().getPacketBufferSize());
-    if (netOut != null) {
-      out = ByteBuffer.allocate(out.capacity() + netOut.remaining()).put(netOut);
-    }
+    ByteBuffer out = SCRATCH.get().netOut(engine.getSession().getPacketBufferSize(), netOut);
     SSLEngineResult result = engine.wrap(src, out);
     if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW) {
       throw new SSLException("TLS record larger than the session's packet buffer size");
     }
     out.flip();
     netOut = out.hasRemaining() ? out : null;
+  }
+
+  /** Copies bytes still pending out of the thread's scratch buffers, before the thread moves on. */
+  private void keep() {
+    Scratch scratch = SCRATCH.get();
+    netIn = scratch.keep(netIn);
+    appIn = scratch.keep(appIn);
+    netOut = scratch.keep(netOut);
   }
 
   /** Writes pending ciphertext; true once none is left. */
@@ -259,6 +268,10 @@ final class TlsConnection extends ServedConnection {
       }
     } catch (IOException | RuntimeException e) {
       logger.trace("close_notify to {} not sent", channel(), e);
+    } finally {
+      netIn = null;
+      appIn = null;
+      netOut = null;
     }
     try {
       channel().close();
@@ -285,6 +298,8 @@ final class TlsConnection extends ServedConnection {
         // Port scanners, plain-text clients, bad certificates, resets: routine, not an error here.
         logger.debug("TLS connection {} ended: {}", channel(), e.toString());
         return -1;
+      } finally {
+        keep();
       }
     }
 
@@ -297,6 +312,8 @@ final class TlsConnection extends ServedConnection {
       } catch (IOException | RuntimeException e) {
         logger.debug("TLS connection {} ended while writing: {}", channel(), e.toString());
         return -1;
+      } finally {
+        keep();
       }
     }
 
@@ -342,6 +359,61 @@ final class TlsConnection extends ServedConnection {
     public void close() {
       closeQuietly();
       onClose.run();
+    }
+  }
+
+  /** A selector thread's packet buffers, lent to one connection at a time. */
+  private static final class Scratch {
+    private ByteBuffer netIn = ByteBuffer.allocate(0);
+    private ByteBuffer appIn = ByteBuffer.allocate(0);
+    private ByteBuffer netOut = ByteBuffer.allocate(0);
+
+    /** The read buffer, cleared, holding {@code pending} first, with room for a packet. */
+    ByteBuffer netIn(int packetSize, @Nullable ByteBuffer pending) {
+      netIn = refill(netIn, packetSize, pending);
+      return netIn;
+    }
+
+    ByteBuffer appIn(int size) {
+      if (appIn.capacity() < size) {
+        appIn = ByteBuffer.allocate(size);
+      }
+      return appIn.clear();
+    }
+
+    /** The write buffer, cleared, holding {@code pending} first, with room for a packet. */
+    ByteBuffer netOut(int packetSize, @Nullable ByteBuffer pending) {
+      netOut = refill(netOut, packetSize, pending);
+      return netOut;
+    }
+
+    private static ByteBuffer refill(
+        ByteBuffer scratch, int packetSize, @Nullable ByteBuffer pending) {
+      if (pending == scratch) {
+        scratch.compact();
+        if (scratch.remaining() >= packetSize) {
+          return scratch;
+        }
+        scratch.flip();
+      }
+      int pendingBytes = pending == null ? 0 : pending.remaining();
+      ByteBuffer buffer =
+          scratch.capacity() >= pendingBytes + packetSize && pending != scratch
+              ? scratch.clear()
+              : ByteBuffer.allocate(pendingBytes + packetSize);
+      if (pending != null) {
+        buffer.put(pending);
+      }
+      return buffer;
+    }
+
+    /** {@code buffer}, or a copy of its pending bytes when it is one of these scratch buffers. */
+    @Nullable ByteBuffer keep(@Nullable ByteBuffer buffer) {
+      if (buffer != netIn && buffer != appIn && buffer != netOut) {
+        return buffer;
+      }
+      ByteBuffer copy = ByteBuffer.allocate(buffer.remaining()).put(buffer);
+      return copy.flip();
     }
   }
 }

@@ -11,14 +11,20 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryUsage;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -114,9 +120,36 @@ class ServerConnectionsTest {
 
   private static long heapAfterGcMegabytes() {
     System.gc();
-    java.lang.management.MemoryUsage heap =
-        java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+    MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
     return heap.getUsed() >> 20;
+  }
+
+  @Test
+  void requestsAndRepliesOfManyTlsRecords_arriveWhole_fromConcurrentCallers() throws Exception {
+    TestCertificates certs = TestCertificates.create(dir);
+    StaticRegistry registry = new StaticRegistry();
+    EchoHandler handler = new EchoHandler();
+    try (ThriftServer server =
+            echoServer(handler).registry(registry).tls(certs.server(), false).start();
+        ThriftCluster cluster = cluster(registry, tlsTransport(certs.client()))) {
+      Echo.Iface echo = client(cluster);
+      List<Future<String>> replies = new ArrayList<>();
+      ExecutorService callers = Executors.newFixedThreadPool(4);
+      try {
+        for (int i = 0; i < 16; i++) {
+          // 1 B to ~1 MB: one record, a record boundary, and dozens of 16 KB records.
+          String message = "x".repeat((1 << i) * 16 - 1) + i;
+          replies.add(callers.submit(() -> echo.echo(message)));
+        }
+        for (int i = 0; i < replies.size(); i++) {
+          assertThat(replies.get(i).get(1, TimeUnit.MINUTES))
+              .hasSize((1 << i) * 16 - 1 + Integer.toString(i).length())
+              .endsWith(Integer.toString(i));
+        }
+      } finally {
+        callers.shutdownNow();
+      }
+    }
   }
 
   @Test
