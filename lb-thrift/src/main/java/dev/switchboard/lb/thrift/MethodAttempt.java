@@ -1,5 +1,6 @@
 package dev.switchboard.lb.thrift;
 
+import dev.switchboard.lb.Call.AsyncAttempt;
 import dev.switchboard.lb.Call.Attempt;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
@@ -69,17 +70,30 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
     }
   }
 
-  /** Runs the attempt on a thread of {@code executor}, for the asynchronous proxy. */
-  CompletableFuture<Object> startOn(Lease lease, Executor executor) {
-    return CompletableFuture.supplyAsync(
-        () -> {
-          try {
-            return run(lease);
-          } catch (Exception e) {
-            throw new CompletionException(e);
-          }
-        },
-        executor);
+  /**
+   * This attempt run on a thread of {@code executor}, for the asynchronous proxy; its outcomes are
+   * classified as the blocking attempt's (a declared exception is an answer, not a failure).
+   */
+  AsyncAttempt<Object> on(Executor executor) {
+    return new AsyncAttempt<>() {
+      @Override
+      public CompletableFuture<Object> start(Lease lease) {
+        return CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                return run(lease);
+              } catch (Exception e) {
+                throw new CompletionException(e);
+              }
+            },
+            executor);
+      }
+
+      @Override
+      public Outcome classify(Throwable error) {
+        return MethodAttempt.this.classify(error);
+      }
+    };
   }
 
   @Override

@@ -149,18 +149,56 @@ public final class ThriftClients {
 
     /**
      * Builds a proxy over the generated asynchronous interface ({@code Echo.AsyncIface}) whose
+     * calls hold no thread while in flight: each runs on a pooled non-blocking connection through
+     * the generated asynchronous client ({@code Echo.AsyncClient::new}), connected, written and
+     * read by this cluster's selector thread, through the same call engine as {@link #build()} (the
+     * same idempotent methods, deadline and hedging; retries wait on the cluster's scheduler).
+     * Thousands of calls can be in flight from one caller thread.
+     *
+     * <p>Callbacks run on the selector thread: they must not block (hand slow work to an executor
+     * of yours), or every asynchronous call of the cluster waits. Needs framed transport without
+     * TLS (libthrift has no non-blocking TLS client before 0.22); otherwise use {@link
+     * #buildAsync(Class, Executor)}.
+     *
+     * @throws IllegalArgumentException if {@code asyncIface} is not an interface whose methods each
+     *     end in an {@code AsyncMethodCallback} and match a method of the blocking interface
+     * @throws IllegalStateException if the cluster's transport is unframed or TLS
+     */
+    public <A> A buildAsync(Class<A> asyncIface, AsyncClientFactory<? extends A> clients) {
+      Objects.requireNonNull(clients, "clients");
+      ThriftTransportConfig config = cluster.transportConfig();
+      if (!config.framed() || config.sslContext() != null) {
+        throw new IllegalStateException(
+            "non-blocking asynchronous calls need framed transport without TLS, but "
+                + cluster
+                + " is "
+                + (config.framed() ? "TLS" : "unframed")
+                + ": use buildAsync(asyncIface, executor)");
+      }
+      return asyncProxy(asyncIface, null, clients);
+    }
+
+    /**
+     * Builds a proxy over the generated asynchronous interface ({@code Echo.AsyncIface}) whose
      * calls never block the caller: each runs the blocking client's method of the same name on a
      * pooled connection, on a thread of {@code executor}, through the same call engine as {@link
      * #build()} (the same idempotent methods, deadline and hedging). Retries wait on the cluster's
      * scheduler and hedges race without blocking; the callback hears the first answer (a declared
      * exception goes to {@code onError}). {@code executor} must have a thread per call in flight (a
-     * virtual-thread executor on JDK 21, or a cached pool).
+     * virtual-thread executor on JDK 21, or a cached pool); {@link #buildAsync(Class,
+     * AsyncClientFactory)} needs none, where the transport allows.
      *
      * @throws IllegalArgumentException if {@code asyncIface} is not an interface whose methods each
      *     end in an {@code AsyncMethodCallback} and match a method of the blocking interface
      */
     public <A> A buildAsync(Class<A> asyncIface, Executor executor) {
-      Objects.requireNonNull(executor, "executor");
+      return asyncProxy(asyncIface, Objects.requireNonNull(executor, "executor"), null);
+    }
+
+    private <A> A asyncProxy(
+        Class<A> asyncIface,
+        @Nullable Executor executor,
+        @Nullable AsyncClientFactory<? extends A> clients) {
       if (!asyncIface.isInterface()) {
         throw new IllegalArgumentException(asyncIface.getName() + " is not an interface");
       }
@@ -177,7 +215,7 @@ public final class ThriftClients {
           Proxy.newProxyInstance(
               asyncIface.getClassLoader(),
               new Class<?>[] {asyncIface},
-              new AsyncHandler<>(asyncIface, handler, executor)));
+              new AsyncHandler<>(asyncIface, handler, executor, clients)));
     }
   }
 
@@ -278,12 +316,19 @@ public final class ThriftClients {
   private static final class AsyncHandler<I> implements InvocationHandler {
     private final Class<?> asyncIface;
     private final Handler<I> sync;
-    private final Executor executor;
+    private final @Nullable Executor executor;
+    private final @Nullable AsyncClientFactory<?> clients;
 
-    AsyncHandler(Class<?> asyncIface, Handler<I> sync, Executor executor) {
+    /** Runs attempts non-blocking through {@code clients}, else on threads of {@code executor}. */
+    AsyncHandler(
+        Class<?> asyncIface,
+        Handler<I> sync,
+        @Nullable Executor executor,
+        @Nullable AsyncClientFactory<?> clients) {
       this.asyncIface = asyncIface;
       this.sync = sync;
       this.executor = executor;
+      this.clients = clients;
     }
 
     @Override
@@ -301,12 +346,15 @@ public final class ThriftClients {
       @SuppressWarnings("unchecked")
       AsyncMethodCallback<Object> callback = (AsyncMethodCallback<Object>) args[args.length - 1];
       Object[] callArgs = Arrays.copyOf(args, args.length - 1);
-      MethodAttempt<I> attempt =
-          new MethodAttempt<>(sync.thrift, sync.clientFactory, blocking, callArgs);
+      Call.AsyncAttempt<Object> attempt =
+          clients != null
+              ? new NonblockingAttempt<>(sync.thrift, clients, method, callArgs)
+              : new MethodAttempt<>(sync.thrift, sync.clientFactory, blocking, callArgs)
+                  .on(executor);
       sync.cluster
           .newCall(sync.context(blocking, callArgs))
           .hedge(sync.hedging)
-          .runAsync(lease -> attempt.startOn(lease, executor))
+          .runAsync(attempt)
           .whenComplete(
               (result, error) -> {
                 if (error == null) {

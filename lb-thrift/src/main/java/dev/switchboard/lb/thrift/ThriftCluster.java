@@ -10,6 +10,7 @@ import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import dev.switchboard.lb.Ticker;
+import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -18,6 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.apache.thrift.async.TAsyncClientManager;
 import org.apache.thrift.transport.TTransportException;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -47,6 +49,7 @@ public final class ThriftCluster implements AutoCloseable {
   private final Cluster cluster;
   private volatile @Nullable Cluster built; // for the pools' ticker while the cluster is built
   private volatile boolean closed;
+  private volatile @Nullable TAsyncClientManager asyncManager;
 
   private ThriftCluster(Cluster.Builder builder, ThriftTransportConfig config, String name) {
     this.config = config;
@@ -146,6 +149,32 @@ public final class ThriftCluster implements AutoCloseable {
     return Timeouts.millis(lease.remainingNanos(Timeouts.nanos(config.readTimeout())));
   }
 
+  /**
+   * The selector thread of this cluster's non-blocking asynchronous calls, started on first use.
+   *
+   * @throws IllegalStateException if the cluster is closed or the selector cannot start
+   */
+  TAsyncClientManager asyncManager() {
+    TAsyncClientManager manager = asyncManager;
+    if (manager == null) {
+      synchronized (this) {
+        if (closed) {
+          throw new IllegalStateException(this + " is closed");
+        }
+        manager = asyncManager;
+        if (manager == null) {
+          try {
+            manager = new TAsyncClientManager();
+          } catch (IOException e) {
+            throw new IllegalStateException("cannot start the asynchronous call selector", e);
+          }
+          asyncManager = manager;
+        }
+      }
+    }
+    return manager;
+  }
+
   /** Connection counts across every pool. */
   public PoolStats poolStats() {
     int open = 0;
@@ -210,7 +239,12 @@ public final class ThriftCluster implements AutoCloseable {
   /** Closes the cluster; every pool closes as its endpoint's last call finishes. Idempotent. */
   @Override
   public void close() {
-    closed = true;
+    synchronized (this) {
+      closed = true;
+      if (asyncManager != null) {
+        asyncManager.stop();
+      }
+    }
     cluster.close();
     maintenance.shutdownNow();
   }

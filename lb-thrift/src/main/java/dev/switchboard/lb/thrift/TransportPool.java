@@ -7,6 +7,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The connections to one endpoint: the idle ones kept most-recently-used first, opened on demand
@@ -28,6 +29,7 @@ final class TransportPool implements AutoCloseable {
   private final AtomicLong created = new AtomicLong();
   private volatile boolean closed;
   private final Consumer<TransportPool> onClose;
+  private volatile @Nullable NonblockingPool nonblocking;
 
   TransportPool(ServiceInstance instance, ThriftTransportConfig config, Ticker ticker) {
     this(instance, config, ticker, p -> {});
@@ -113,7 +115,8 @@ final class TransportPool implements AutoCloseable {
   /** Closes idle connections older than the idle timeout; returns how many. */
   int evictIdle() {
     long now = ticker.read();
-    int evicted = 0;
+    NonblockingPool n = nonblocking;
+    int evicted = n == null ? 0 : n.evictIdle();
     for (Iterator<PooledConnection> it = idle.descendingIterator(); it.hasNext(); ) {
       PooledConnection c = it.next();
       if (now - c.idleSinceNanos >= idleTimeoutNanos && idle.removeLastOccurrence(c)) {
@@ -127,6 +130,10 @@ final class TransportPool implements AutoCloseable {
 
   /** Closes every idle connection (the endpoint is draining or leaving). */
   void closeIdle() {
+    NonblockingPool n = nonblocking;
+    if (n != null) {
+      n.closeIdle();
+    }
     PooledConnection c;
     while ((c = idle.pollFirst()) != null) {
       idleCount.decrementAndGet();
@@ -152,10 +159,33 @@ final class TransportPool implements AutoCloseable {
     return created.get();
   }
 
+  /** The endpoint's non-blocking connections, for asynchronous calls; made on first use. */
+  NonblockingPool nonblocking() {
+    NonblockingPool pool = nonblocking;
+    if (pool == null) {
+      synchronized (this) {
+        pool = nonblocking;
+        if (pool == null) {
+          pool = new NonblockingPool(instance, config, ticker);
+          nonblocking = pool;
+          if (closed) {
+            pool.close();
+          }
+        }
+      }
+    }
+    return pool;
+  }
+
   /** Closes idle connections now and the others as their calls finish; idempotent. */
   @Override
   public void close() {
     closed = true;
+    synchronized (this) {
+      if (nonblocking != null) {
+        nonblocking.close();
+      }
+    }
     closeIdle();
     onClose.accept(this);
   }

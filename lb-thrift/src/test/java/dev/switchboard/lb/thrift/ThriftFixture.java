@@ -44,6 +44,24 @@ final class ThriftFixture implements AutoCloseable {
 
   /** A cluster over the registry with fast ejection, customised by {@code customizer}. */
   ThriftCluster cluster(BalancingPolicy policy, UnaryOperator<Cluster.Builder> customizer) {
+    return cluster(
+        policy,
+        customizer,
+        ThriftTransportConfig.builder()
+            .connectTimeout(Duration.ofMillis(500))
+            .readTimeout(Duration.ofSeconds(5))
+            .warmUp(0, Duration.ZERO)
+            .build());
+  }
+
+  /**
+   * As {@link #cluster(BalancingPolicy, UnaryOperator)}, with pools configured by {@code
+   * transport}.
+   */
+  ThriftCluster cluster(
+      BalancingPolicy policy,
+      UnaryOperator<Cluster.Builder> customizer,
+      ThriftTransportConfig transport) {
     Cluster.Builder b =
         Cluster.builder("echo")
             .registry(registry)
@@ -51,14 +69,7 @@ final class ThriftFixture implements AutoCloseable {
             .updateDebounce(Duration.ZERO)
             .outlierDetection(
                 new OutlierDetection(3, Duration.ofMillis(500), Duration.ofSeconds(5), 50));
-    ThriftCluster cluster =
-        ThriftCluster.create(
-            customizer.apply(b),
-            ThriftTransportConfig.builder()
-                .connectTimeout(Duration.ofMillis(500))
-                .readTimeout(Duration.ofSeconds(5))
-                .warmUp(0, Duration.ZERO)
-                .build());
+    ThriftCluster cluster = ThriftCluster.create(customizer.apply(b), transport);
     clusters.add(cluster);
     return cluster;
   }
