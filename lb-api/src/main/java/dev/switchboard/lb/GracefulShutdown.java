@@ -31,10 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Without a registration (a server that never registered) only the last two steps run. Registry
  * errors are logged and the sequence goes on: the server always stops. Every wait is bounded: each
- * registry call gets at most {@value #REGISTRY_CALL_TIMEOUT_SECONDS} s (a call still running then
- * is logged and left on its own daemon thread). An interrupt of the closing thread skips the drain
- * delay and the in-flight wait, still deregisters and stops, and leaves the thread's interrupt flag
- * set.
+ * registry call gets at most 10 s (a call still running then is logged and left on its own daemon
+ * thread). An interrupt of the closing thread skips the drain delay and the in-flight wait, still
+ * deregisters and stops, and leaves the thread's interrupt flag set.
  *
  * <p>Thread-safe. {@link #close()} runs the sequence once; other callers wait until it has
  * finished; {@link #kill()} stops at once.
