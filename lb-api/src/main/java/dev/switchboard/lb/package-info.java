@@ -7,8 +7,10 @@
  * round robin, least connections, peak EWMA, weighted random, consistent hashing, lock-free and
  * allocation-free on the pick path); active health checks ({@link dev.switchboard.lb.HealthCheck});
  * and the registry SPI ({@link dev.switchboard.lb.ServiceRegistry}) with {@link
- * dev.switchboard.lb.StaticRegistry} for fixed lists, tests and development. Everything else is
- * package-private. The metrics binding and the status page live in {@code metrics} and {@code
+ * dev.switchboard.lb.StaticRegistry} for fixed lists, tests and development; for the server
+ * integrations, the address a server registers ({@link dev.switchboard.lb.AdvertisedAddress}) and
+ * the one drain-then-stop sequence ({@link dev.switchboard.lb.GracefulShutdown}). Everything else
+ * is package-private. The metrics binding and the status page live in {@code metrics} and {@code
  * status}, which depend on this package only.
  */
 @NullMarked

@@ -150,6 +150,7 @@ public final class E2eServer {
     Handler handler = new Handler();
     ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
+            .host("127.0.0.1")
             .registry(registry)
             .port(port)
             .drain(DRAIN_DELAY, Duration.ofSeconds(10))

@@ -2,6 +2,8 @@ package dev.switchboard.lb.http;
 
 import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsServer;
+import dev.switchboard.lb.AdvertisedAddress;
+import dev.switchboard.lb.GracefulShutdown;
 import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.ServiceRegistry;
@@ -11,7 +13,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,7 +24,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * RequestTracker tracker = new RequestTracker();
- * HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.5", 0), 0);
+ * HttpServer server = HttpServer.create(new InetSocketAddress(8080), 0); // every interface
  * server.createContext("/", handler).getFilters().add(tracker.filter());
  * server.start();
  * HttpServiceRegistration registration =
@@ -36,28 +37,24 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>For another server, give its address with {@link Builder#address}, how to stop it with {@link
- * Builder#onStop}, and track its requests with {@link RequestTracker#begin()}.
+ * Builder#onStop}, and track its requests with {@link RequestTracker#begin()}. A server listening
+ * on every interface (the wildcard address) is registered with the first address of this host that
+ * other hosts can reach, IPv4 first (see {@link AdvertisedAddress}), unless {@link
+ * Builder#advertiseHost} says otherwise; registering a loopback address logs a warning. The drain
+ * is {@link GracefulShutdown}'s, the same as {@code ThriftServer}'s.
  *
- * <p>Thread-safe; {@link #close()} runs the shutdown once, on the first caller's thread.
+ * <p>Thread-safe; {@link #close()} runs the shutdown once, on the first caller's thread; other
+ * callers wait until it has finished.
  */
 public final class HttpServiceRegistration implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(HttpServiceRegistration.class);
 
   private final Registration registration;
-  private final @Nullable RequestTracker tracker;
-  private final Duration drainTimeout;
-  private final Runnable stop;
-  private final AtomicBoolean closed = new AtomicBoolean();
+  private final GracefulShutdown shutdown;
 
-  private HttpServiceRegistration(
-      Registration registration,
-      @Nullable RequestTracker tracker,
-      Duration drainTimeout,
-      Runnable stop) {
+  private HttpServiceRegistration(Registration registration, GracefulShutdown shutdown) {
     this.registration = registration;
-    this.tracker = tracker;
-    this.drainTimeout = drainTimeout;
-    this.stop = stop;
+    this.shutdown = shutdown;
   }
 
   /**
@@ -109,42 +106,15 @@ public final class HttpServiceRegistration implements AutoCloseable {
   }
 
   /**
-   * Takes the server out gracefully: marks it draining (clients stop picking it), deregisters it,
-   * waits up to the drain timeout for the requests it is handling, then stops it. Registry errors
-   * are logged and do not stop the shutdown. Idempotent; later calls return at once.
+   * Takes the server out gracefully, as {@link GracefulShutdown} does for every server: marks it
+   * draining (clients stop picking it), waits the drain delay, deregisters it, waits up to the
+   * drain timeout for the requests it is handling, then stops it. Registry errors are logged and do
+   * not stop the shutdown; every wait is bounded. Idempotent; a concurrent caller waits until it
+   * has finished.
    */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    ServiceInstance instance = registration.instance();
-    try {
-      registration.drain();
-    } catch (RegistryException | IllegalStateException e) {
-      logger.warn("Marking {} draining failed; deregistering it now", instance.address(), e);
-    }
-    try {
-      registration.close();
-    } catch (RuntimeException e) {
-      logger.warn("Deregistering {} failed", instance.address(), e);
-    }
-    if (tracker != null) {
-      try {
-        if (!tracker.awaitIdle(drainTimeout)) {
-          logger.warn(
-              "Service '{}': {} still has {} requests in flight after {} ms; stopping it anyway",
-              instance.service(),
-              instance.address(),
-              tracker.inFlight(),
-              drainTimeout.toMillis());
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    stop.run();
-    logger.info("Service '{}': {} drained and stopped", instance.service(), instance.address());
+    shutdown.close();
   }
 
   @Override
@@ -155,7 +125,8 @@ public final class HttpServiceRegistration implements AutoCloseable {
   /**
    * Configures an {@link HttpServiceRegistration}; each setter validates its value at once. Not
    * thread-safe. Defaults: zone and weight from the annotation (else none and 100), scheme {@code
-   * http}, id {@code host:port}, drain timeout 30 s, no tracker (no waiting), no stop action.
+   * http}, id {@code host:port}, drain delay 500 ms and timeout 30 s (as {@code ThriftServer}), no
+   * tracker (no waiting), no stop action.
    */
   public static final class Builder {
     private final ServiceRegistry registry;
@@ -164,10 +135,12 @@ public final class HttpServiceRegistration implements AutoCloseable {
     private int weight = ServiceInstance.DEFAULT_WEIGHT;
     private @Nullable String host;
     private int port;
+    private @Nullable String advertiseHost;
+    private AdvertisedAddress.Source addressSource = AdvertisedAddress.Source.system();
     private @Nullable String id;
     private final Map<String, String> metadata = new LinkedHashMap<>();
     private @Nullable RequestTracker tracker;
-    private Duration drainTimeout = Duration.ofSeconds(30);
+    private GracefulShutdown.Timing drain = GracefulShutdown.Timing.DEFAULTS;
     private Runnable stop = () -> {};
 
     private Builder(ServiceRegistry registry, String service) {
@@ -177,21 +150,17 @@ public final class HttpServiceRegistration implements AutoCloseable {
 
     /**
      * Takes the address from a bound JDK server ({@code https} if it is an {@code HttpsServer}) and
-     * stops it with {@code server.stop(0)} once drained.
+     * stops it with {@code server.stop(0)} once drained. A server on the wildcard address is
+     * registered with this host's first address other hosts can reach (see {@link
+     * AdvertisedAddress}) unless {@link #advertiseHost} is set.
      *
-     * @throws IllegalArgumentException if the server listens on the wildcard address (clients
-     *     cannot connect to it): use {@link #address} with a reachable host instead
+     * @throws IllegalArgumentException if the server is not bound
      */
     public Builder server(HttpServer server) {
       Objects.requireNonNull(server, "server");
       InetSocketAddress bound = server.getAddress();
-      if (bound.getAddress() == null || bound.getAddress().isAnyLocalAddress()) {
-        throw new IllegalArgumentException(
-            "server listens on the wildcard address "
-                + bound
-                + "; call address(host, "
-                + bound.getPort()
-                + ") with the host clients should connect to");
+      if (bound == null || bound.getAddress() == null || bound.getPort() == 0) {
+        throw new IllegalArgumentException("server is not bound to a port: " + bound);
       }
       address(bound.getAddress().getHostAddress(), bound.getPort());
       scheme(server instanceof HttpsServer ? "https" : "http");
@@ -199,7 +168,8 @@ public final class HttpServiceRegistration implements AutoCloseable {
     }
 
     /**
-     * Where clients connect.
+     * Where clients connect. A wildcard host ({@code 0.0.0.0}, {@code ::}) stands for this host's
+     * first address other hosts can reach, as for {@link #server}.
      *
      * @throws IllegalArgumentException if the host is blank or the port out of range
      */
@@ -213,6 +183,27 @@ public final class HttpServiceRegistration implements AutoCloseable {
       }
       this.host = host;
       this.port = port;
+      return this;
+    }
+
+    /**
+     * The host clients should dial, whatever {@link #server} or {@link #address} said (a NAT, a
+     * host with several networks, a DNS name).
+     *
+     * @throws IllegalArgumentException if the host is blank
+     */
+    public Builder advertiseHost(String host) {
+      Objects.requireNonNull(host, "host");
+      if (host.isBlank()) {
+        throw new IllegalArgumentException("advertiseHost must not be blank");
+      }
+      this.advertiseHost = host;
+      return this;
+    }
+
+    /** Where the address for a wildcard server comes from; tests inject interfaces here. */
+    Builder addressSource(AdvertisedAddress.Source source) {
+      this.addressSource = Objects.requireNonNull(source, "source");
       return this;
     }
 
@@ -258,12 +249,16 @@ public final class HttpServiceRegistration implements AutoCloseable {
       return this;
     }
 
-    /** The longest {@link #close()} waits for in-flight requests before stopping the server. */
-    public Builder drainTimeout(Duration timeout) {
-      if (timeout.isNegative()) {
-        throw new IllegalArgumentException("drainTimeout must not be negative but was " + timeout);
-      }
-      this.drainTimeout = timeout;
+    /**
+     * How long {@link #close()} waits after marking the instance draining before deregistering
+     * (time for clients to see it; default 500 ms), and the most it then waits for in-flight
+     * requests before stopping the server (default 30 s). The same options as {@code
+     * ThriftServer}'s.
+     *
+     * @throws IllegalArgumentException if either is negative
+     */
+    public Builder drain(Duration delay, Duration timeout) {
+      this.drain = new GracefulShutdown.Timing(delay, timeout);
       return this;
     }
 
@@ -277,15 +272,20 @@ public final class HttpServiceRegistration implements AutoCloseable {
      * Registers the instance; call it once the server accepts requests.
      *
      * @throws IllegalStateException if no address was given
-     * @throws RegistryException if the registry refused or could not be reached
+     * @throws RegistryException if the registry refused or could not be reached; nothing was
+     *     registered and the server was left running (it is the caller's)
      */
     public HttpServiceRegistration register() {
       if (host == null) {
         throw new IllegalStateException(
             "no address for service '" + service + "': call server(...) or address(host, port)");
       }
+      String advertised =
+          advertiseHost != null
+              ? advertiseHost
+              : AdvertisedAddress.forBindHost(host, addressSource);
       ServiceInstance.Builder instance =
-          ServiceInstance.builder(service, host, port)
+          ServiceInstance.builder(service, advertised, port)
               .zone(zone)
               .weight(weight)
               .metadata(Map.copyOf(metadata));
@@ -293,9 +293,31 @@ public final class HttpServiceRegistration implements AutoCloseable {
         instance.id(id);
       }
       ServiceInstance registered = instance.build();
-      Registration registration = registry.register(registered);
+      AdvertisedAddress.warnIfLoopback(registered);
+      Registration registration;
+      try {
+        registration = registry.register(registered);
+      } catch (RuntimeException e) {
+        throw new RegistryException(
+            "Service '"
+                + service
+                + "' at "
+                + registered.address()
+                + " was not registered: registering it failed ("
+                + e.getMessage()
+                + "); the server keeps running",
+            e);
+      }
       logger.info("Service '{}': registered {}", service, registered.address());
-      return new HttpServiceRegistration(registration, tracker, drainTimeout, stop);
+      GracefulShutdown.Builder shutdown =
+          GracefulShutdown.builder(registered)
+              .registration(registration)
+              .timing(drain)
+              .onStop(stop);
+      if (tracker != null) {
+        shutdown.inFlight(tracker);
+      }
+      return new HttpServiceRegistration(registration, shutdown.build());
     }
   }
 }

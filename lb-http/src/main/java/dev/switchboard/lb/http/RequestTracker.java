@@ -2,6 +2,7 @@ package dev.switchboard.lb.http;
 
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
+import dev.switchboard.lb.GracefulShutdown;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
@@ -20,7 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Thread-safe.
  */
-public final class RequestTracker {
+public final class RequestTracker implements GracefulShutdown.InFlight {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition idle = lock.newCondition();
   private int inFlight; // guarded by lock
@@ -67,6 +68,7 @@ public final class RequestTracker {
   }
 
   /** The requests begun and not yet ended. */
+  @Override
   public int inFlight() {
     lock.lock();
     try {
@@ -82,6 +84,7 @@ public final class RequestTracker {
    * @return whether the server went idle in time
    * @throws InterruptedException if the waiting thread was interrupted
    */
+  @Override
   public boolean awaitIdle(Duration timeout) throws InterruptedException {
     long remaining = timeout.toNanos();
     lock.lock();

@@ -38,6 +38,7 @@ class ThriftOnConsulTest {
         EchoHandler handler = new EchoHandler();
         ThriftServer server =
             ThriftServer.builder(handler, new Echo.Processor<>(handler))
+                .host("127.0.0.1")
                 .registry(servers)
                 .drain(Duration.ofMillis(300), Duration.ofSeconds(5))
                 .start();

@@ -1,31 +1,27 @@
 package dev.switchboard.lb.thrift;
 
+import dev.switchboard.lb.AdvertisedAddress;
+import dev.switchboard.lb.GracefulShutdown;
+import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.ServiceRegistry;
 import dev.switchboard.lb.ServiceRegistry.Registration;
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLServerSocket;
 import org.apache.thrift.TConfiguration;
 import org.apache.thrift.TProcessor;
-import org.apache.thrift.protocol.TProtocol;
-import org.apache.thrift.server.ServerContext;
 import org.apache.thrift.server.TServer;
-import org.apache.thrift.server.TServerEventHandler;
 import org.apache.thrift.server.TThreadPoolServer;
 import org.apache.thrift.server.TThreadedSelectorServer;
 import org.apache.thrift.transport.TServerSocket;
-import org.apache.thrift.transport.TTransport;
 import org.apache.thrift.transport.TTransportException;
 import org.apache.thrift.transport.layered.TFramedTransport;
 import org.jspecify.annotations.Nullable;
@@ -45,6 +41,12 @@ import org.slf4j.LoggerFactory;
  *     .start();
  * }</pre>
  *
+ * <p>By default it listens on every interface and registers the first address of this host that
+ * other hosts can reach (IPv4 first; see {@link AdvertisedAddress}); {@link Builder#host} and
+ * {@link Builder#advertiseHost} choose otherwise. If registering fails, {@link Builder#start()}
+ * stops the server before it throws. The drain is {@link GracefulShutdown}'s, the same as {@code
+ * HttpServiceRegistration}'s.
+ *
  * <p>The handler's class carries {@link ThriftService}. With framed transport (the default), plain
  * or TLS, a selector server: idle connections and unfinished TLS handshakes hold no thread, and the
  * server closes connections idle past {@link Builder#idleTimeout} and handshakes slower than {@link
@@ -54,23 +56,19 @@ public final class ThriftServer implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(ThriftServer.class);
   // Calls still running when the server stops get this long (drain waits for them first).
   private static final int STOP_TIMEOUT_SECONDS = 2;
+  private static final int START_TIMEOUT_SECONDS = 10;
 
   private final TServer server;
   private final @Nullable SelectorServerSocket serverSocket;
   private final Thread serveThread;
   private final CountingProcessor processor;
   private final ServiceInstance instance;
-  private final @Nullable Registration registration;
-  private final Duration drainDelay;
-  private final Duration drainTimeout;
-  private volatile boolean closed;
+  private final GracefulShutdown shutdown;
 
   private ThriftServer(Builder b) throws TTransportException {
     ThriftService service = serviceOf(b.handler);
     this.processor = new CountingProcessor(b.processor);
-    this.drainDelay = b.drainDelay;
-    this.drainTimeout = b.drainTimeout;
-    InetSocketAddress bind = new InetSocketAddress(b.bindHost, b.port);
+    InetSocketAddress bind = b.bindAddress();
     int port;
     if (b.framed) {
       TConfiguration config =
@@ -120,7 +118,7 @@ public final class ThriftServer implements AutoCloseable {
     metadata.put("thrift_protocol", b.protocol.name().toLowerCase(java.util.Locale.ROOT));
     metadata.put("thrift_transport", b.framed ? "framed" : "buffered");
     metadata.put("tls", Boolean.toString(b.sslContext != null));
-    String host = b.advertiseHost != null ? b.advertiseHost : b.bindHost;
+    String host = b.advertisedHost();
     this.instance =
         ServiceInstance.builder(service.name(), host, port)
             .id(b.instanceId != null ? b.instanceId : service.name() + "-" + host + ":" + port)
@@ -129,27 +127,54 @@ public final class ThriftServer implements AutoCloseable {
             .metadata(metadata)
             .build();
 
-    CountDownLatch serving = new CountDownLatch(1);
-    server.setServerEventHandler(new ServingSignal(serving));
+    ServingSignal serving = new ServingSignal();
+    server.setServerEventHandler(serving);
     serveThread = new Thread(server::serve, "switchboard-thrift-server-" + port);
     serveThread.setDaemon(true);
     serveThread.start();
     try {
-      if (!serving.await(10, TimeUnit.SECONDS)) {
-        server.stop();
+      if (!serving.await(server, START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        stopServing();
         throw new TTransportException("Thrift server on port " + port + " did not start in 10 s");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      server.stop();
+      stopServing();
       throw new TTransportException("interrupted while starting the Thrift server", e);
     }
-    this.registration = b.registry == null ? null : b.registry.register(instance);
+    GracefulShutdown.Builder shutdown =
+        GracefulShutdown.builder(instance)
+            .timing(b.drain)
+            .inFlight(processor)
+            .onStop(this::stopServing);
+    if (b.registry != null) {
+      AdvertisedAddress.warnIfLoopback(instance);
+      shutdown.registration(register(b.registry));
+    }
+    this.shutdown = shutdown.build();
     logger.info(
         "Thrift server '{}' serving on {}{}",
         instance.service(),
         instance.address(),
-        registration == null ? "" : " (registered)");
+        b.registry != null ? " (registered)" : "");
+  }
+
+  /** Registers, or stops serving and says why: a failed start leaves no thread and no port. */
+  private Registration register(ServiceRegistry registry) {
+    try {
+      return registry.register(instance);
+    } catch (RuntimeException e) {
+      stopServing();
+      throw new RegistryException(
+          "Thrift server '"
+              + instance.service()
+              + "' on "
+              + instance.address()
+              + " did not start: registering it failed ("
+              + e.getMessage()
+              + "); the server was stopped and its port released",
+          e);
+    }
   }
 
   /** Starts a server for {@code handler} (annotated with {@link ThriftService}). */
@@ -225,58 +250,33 @@ public final class ThriftServer implements AutoCloseable {
   }
 
   /**
-   * Drains and stops: marks the instance draining, waits the drain delay, deregisters, waits up to
-   * the drain timeout for in-flight calls to finish, then stops serving. Idempotent.
+   * Drains and stops, as {@link GracefulShutdown} does for every server: marks the instance
+   * draining, waits the drain delay, deregisters, waits up to the drain timeout for in-flight
+   * calls, then stops serving. Registry errors are logged and do not prevent the stop; every wait
+   * is bounded. Idempotent; a concurrent caller waits until the server has stopped.
    */
   @Override
   public void close() {
-    if (closed) {
-      return;
-    }
-    closed = true;
-    if (registration != null) {
-      try {
-        registration.drain();
-        park(drainDelay.toNanos());
-        registration.close();
-      } catch (RuntimeException e) {
-        logger.warn("Deregistering {} failed; stopping anyway", instance.address(), e);
-      }
-    }
-    long deadline = System.nanoTime() + drainTimeout.toNanos();
-    while (processor.inFlight() > 0 && System.nanoTime() - deadline < 0) {
-      park(TimeUnit.MILLISECONDS.toNanos(5));
-    }
-    if (processor.inFlight() > 0) {
-      logger.warn(
-          "Stopping {} with {} calls still in flight after {}",
-          instance.address(),
-          processor.inFlight(),
-          drainTimeout);
-    }
-    stopNow();
+    shutdown.close();
   }
 
   /** Stops at once: no drain, no deregistration (tests of abrupt failure). */
   public void kill() {
-    closed = true;
-    stopNow();
+    shutdown.kill();
   }
 
-  private void stopNow() {
+  /** Stops the server and waits (bounded) for its serve thread, which closes the port. */
+  private void stopServing() {
     server.stop();
     try {
       serveThread.join(TimeUnit.SECONDS.toMillis(10));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    logger.info("Thrift server '{}' on {} stopped", instance.service(), instance.address());
-  }
-
-  private static void park(long nanos) {
-    long deadline = System.nanoTime() + nanos;
-    for (long left = nanos; left > 0; left = deadline - System.nanoTime()) {
-      LockSupport.parkNanos(left);
+    if (serveThread.isAlive()) {
+      logger.warn("Thrift server on port {}: serve thread still running 10 s after stop", port());
+    } else {
+      logger.info("Thrift server '{}' on {} stopped", instance.service(), instance.address());
     }
   }
 
@@ -285,8 +285,9 @@ public final class ThriftServer implements AutoCloseable {
     private final Object handler;
     private final TProcessor processor;
     private @Nullable ServiceRegistry registry;
-    private String bindHost = InetAddress.getLoopbackAddress().getHostAddress();
+    private @Nullable String bindHost; // null: the wildcard address
     private @Nullable String advertiseHost;
+    private AdvertisedAddress.Source addressSource = AdvertisedAddress.Source.system();
     private int port;
     private @Nullable String instanceId;
     private @Nullable String zone;
@@ -298,8 +299,7 @@ public final class ThriftServer implements AutoCloseable {
     private int workerThreads = 8;
     private @Nullable SSLContext sslContext;
     private boolean requireClientAuth;
-    private Duration drainDelay = Duration.ofMillis(500);
-    private Duration drainTimeout = Duration.ofSeconds(30);
+    private GracefulShutdown.Timing drain = GracefulShutdown.Timing.DEFAULTS;
     private Duration idleTimeout = Duration.ofMinutes(5);
     private Duration handshakeTimeout = Duration.ofSeconds(10);
 
@@ -315,16 +315,43 @@ public final class ThriftServer implements AutoCloseable {
       return this;
     }
 
-    /** The address to listen on (default 127.0.0.1) and to register, unless advertised. */
+    /**
+     * The address to listen on, registered as given unless {@link #advertiseHost} is set. By
+     * default the server listens on every interface (the wildcard address) and registers the first
+     * address of this host that other hosts can reach, IPv4 before IPv6 (see {@link
+     * AdvertisedAddress}); with no such address, the loopback address, with a warning.
+     */
     public Builder host(String host) {
       this.bindHost = Objects.requireNonNull(host, "host");
       return this;
     }
 
-    /** The host clients should dial, when it differs from the bind address. */
+    /**
+     * The host clients should dial, when it differs from the bind address (a NAT, a host with
+     * several networks, a DNS name). Registering a loopback address logs a warning: clients on
+     * other hosts could not reach it.
+     */
     public Builder advertiseHost(String host) {
       this.advertiseHost = Objects.requireNonNull(host, "host");
       return this;
+    }
+
+    /** Where the default advertised address comes from; tests inject interfaces here. */
+    Builder addressSource(AdvertisedAddress.Source source) {
+      this.addressSource = Objects.requireNonNull(source, "source");
+      return this;
+    }
+
+    /** The address to bind: {@link #host}, or the wildcard address. */
+    InetSocketAddress bindAddress() {
+      return bindHost == null ? new InetSocketAddress(port) : new InetSocketAddress(bindHost, port);
+    }
+
+    /** The host to register: {@link #advertiseHost}, else {@link #host}, else the source's. */
+    String advertisedHost() {
+      return advertiseHost != null
+          ? advertiseHost
+          : AdvertisedAddress.forBindHost(bindHost, addressSource);
     }
 
     /** The port; 0 picks a free one. */
@@ -428,15 +455,13 @@ public final class ThriftServer implements AutoCloseable {
 
     /**
      * How long {@link #close()} waits after marking the instance draining before deregistering
-     * (time for clients to see it), and the most it then waits for in-flight calls.
+     * (time for clients to see it; default 500 ms), and the most it then waits for in-flight calls
+     * (default 30 s). The same options as {@code HttpServiceRegistration}'s.
+     *
+     * @throws IllegalArgumentException if either is negative
      */
     public Builder drain(Duration delay, Duration timeout) {
-      if (delay.isNegative() || timeout.isNegative()) {
-        throw new IllegalArgumentException(
-            "drain delay and timeout must not be negative but were " + delay + ", " + timeout);
-      }
-      this.drainDelay = delay;
-      this.drainTimeout = timeout;
+      this.drain = new GracefulShutdown.Timing(delay, timeout);
       return this;
     }
 
@@ -444,49 +469,10 @@ public final class ThriftServer implements AutoCloseable {
      * Starts serving, waits until connections are accepted, then registers.
      *
      * @throws TTransportException if the port cannot be bound or the server does not start
+     * @throws RegistryException if registering failed; the server was stopped and its port released
      */
     public ThriftServer start() throws TTransportException {
       return new ThriftServer(this);
-    }
-  }
-
-  private static final class ServingSignal implements TServerEventHandler {
-    private final CountDownLatch serving;
-
-    ServingSignal(CountDownLatch serving) {
-      this.serving = serving;
-    }
-
-    @Override
-    public void preServe() {
-      serving.countDown();
-    }
-
-    @Override
-    public ServerContext createContext(TProtocol input, TProtocol output) {
-      return NoContext.INSTANCE; // some servers dereference the context: never null
-    }
-
-    @Override
-    public void deleteContext(ServerContext context, TProtocol input, TProtocol output) {}
-
-    @Override
-    public void processContext(
-        ServerContext context, TTransport inputTransport, TTransport outputTransport) {}
-  }
-
-  /** An empty per-connection context. */
-  private static final class NoContext implements ServerContext {
-    static final NoContext INSTANCE = new NoContext();
-
-    @Override
-    public <T> T unwrap(Class<T> type) {
-      throw new UnsupportedOperationException("no server context");
-    }
-
-    @Override
-    public boolean isWrapperFor(Class<?> type) {
-      return false;
     }
   }
 }

@@ -83,6 +83,7 @@ class CallPathDefectsTest {
       StallingEchoHandler handler = new StallingEchoHandler(gate);
       ThriftServer server =
           ThriftServer.builder(handler, new Echo.Processor<>(handler))
+              .host("127.0.0.1")
               .registry(registry)
               .port(0)
               .drain(Duration.ZERO, Duration.ofSeconds(1))

@@ -13,7 +13,10 @@ public final class EchoServerMain {
   public static void main(String[] args) throws Exception {
     EchoHandler handler = new EchoHandler();
     ThriftServer server =
-        ThriftServer.builder(handler, new Echo.Processor<>(handler)).port(0).start();
+        ThriftServer.builder(handler, new Echo.Processor<>(handler))
+            .host("127.0.0.1")
+            .port(0)
+            .start();
     handler.identity(server.instance().address());
     System.out.println("READY " + server.port());
     System.out.flush();

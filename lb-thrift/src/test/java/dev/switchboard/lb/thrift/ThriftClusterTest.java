@@ -74,6 +74,7 @@ class ThriftClusterTest {
     EchoHandler handler = new EchoHandler();
     try (ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
+            .host("127.0.0.1")
             .registry(f.registry)
             .protocol(ThriftProtocol.COMPACT)
             .framed(false)

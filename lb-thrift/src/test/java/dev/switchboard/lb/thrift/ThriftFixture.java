@@ -24,6 +24,7 @@ final class ThriftFixture implements AutoCloseable {
     EchoHandler handler = new EchoHandler();
     ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
+            .host("127.0.0.1")
             .registry(registry)
             .port(port)
             .zone(zone)

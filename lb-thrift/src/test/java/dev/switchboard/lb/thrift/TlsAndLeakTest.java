@@ -44,6 +44,7 @@ class TlsAndLeakTest {
     EchoHandler handler = new EchoHandler();
     try (ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
+            .host("127.0.0.1")
             .registry(registry)
             .tls(certs.server(), true)
             .drain(Duration.ZERO, Duration.ofSeconds(1))

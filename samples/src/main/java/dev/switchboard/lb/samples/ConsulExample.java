@@ -30,6 +30,7 @@ public final class ConsulExample {
       try (ThriftServer server =
               ThriftServer.builder(handler, new Echo.Processor<>(handler))
                   .registry(registry) // registered as "echo" (from @ThriftService) once serving
+                  .host("127.0.0.1") // this example's client is local; omit in a fleet
                   .port(0)
                   .start();
           ThriftCluster cluster =

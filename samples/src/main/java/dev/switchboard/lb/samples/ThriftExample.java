@@ -50,11 +50,17 @@ public final class ThriftExample {
     }
   }
 
-  /** Serves Echo on a free port and registers it; {@code close()} drains, then stops. */
-  public static ThriftServer serve(ServiceRegistry registry) throws TException {
+  /**
+   * Serves Echo on a free port of {@code host} and registers it; {@code close()} drains, then
+   * stops.
+   */
+  public static ThriftServer serve(ServiceRegistry registry, String host) throws TException {
     EchoHandler handler = new EchoHandler();
     return ThriftServer.builder(handler, new Echo.Processor<>(handler))
         .registry(registry)
+        // Without host(...): listens on every interface and registers this host's first
+        // non-loopback address (IPv4 first); advertiseHost(...) overrides what is registered.
+        .host(host)
         .port(0)
         .start();
   }

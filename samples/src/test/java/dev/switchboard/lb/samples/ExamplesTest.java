@@ -46,7 +46,7 @@ class ExamplesTest {
     try (TestingServer zookeeper = new TestingServer(true);
         ZooKeeperRegistry registry =
             ZooKeeperRegistry.builder().connectString(zookeeper.getConnectString()).build();
-        ThriftServer server = ThriftExample.serve(registry)) {
+        ThriftServer server = ThriftExample.serve(registry, "127.0.0.1")) {
       assertThat(ThriftExample.call(zookeeper.getConnectString())).isEqualTo("hello");
     }
   }

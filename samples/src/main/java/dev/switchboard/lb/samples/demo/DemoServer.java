@@ -156,6 +156,7 @@ public final class DemoServer {
     EchoHandler handler = new EchoHandler(name);
     ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
+            .host("127.0.0.1")
             .registry(registry)
             .port(0)
             .drain(DRAIN_DELAY, Duration.ofSeconds(10))
