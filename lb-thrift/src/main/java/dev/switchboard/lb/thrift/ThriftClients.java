@@ -1,20 +1,19 @@
 package dev.switchboard.lb.thrift;
 
-import dev.switchboard.lb.Call;
 import dev.switchboard.lb.Call.Hedging;
-import dev.switchboard.lb.CallContext;
-import dev.switchboard.lb.Cluster;
-import java.lang.reflect.InvocationHandler;
+import dev.switchboard.lb.Subset;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.thrift.async.AsyncMethodCallback;
 import org.apache.thrift.protocol.TProtocol;
@@ -58,13 +57,15 @@ public final class ThriftClients {
 
   /** Configures a client proxy. Not thread-safe. */
   public static final class Builder<I> {
-    private final Class<I> iface;
-    private final Function<TProtocol, ? extends I> clientFactory;
-    private final ThriftCluster cluster;
-    private final Set<String> idempotent = new HashSet<>();
-    private final Map<String, Function<Object[], ?>> hashKeys = new HashMap<>();
-    private Duration timeout;
-    private @Nullable Hedging hedging;
+    final Class<I> iface;
+    final Function<TProtocol, ? extends I> clientFactory;
+    final ThriftCluster cluster;
+    final Map<String, MethodConfig> methods = new LinkedHashMap<>();
+    final List<ThriftInterceptor> interceptors = new ArrayList<>();
+    private final Set<String> methodNames = new TreeSet<>();
+    Subset subset = Subset.ALL;
+    Duration timeout;
+    @Nullable Hedging hedging;
 
     private Builder(
         Class<I> iface, Function<TProtocol, ? extends I> clientFactory, ThriftCluster cluster) {
@@ -74,18 +75,24 @@ public final class ThriftClients {
       if (!iface.isInterface()) {
         throw new IllegalArgumentException(iface.getName() + " is not an interface");
       }
+      for (Method m : iface.getMethods()) {
+        methodNames.add(m.getName());
+      }
       this.timeout = cluster.transportConfig().readTimeout();
     }
 
     /**
      * Declares methods harmless to repeat: after a timeout or a broken connection they are retried
-     * on another endpoint. Unknown names are rejected.
+     * on another endpoint. The same as {@code method(name, m -> m.idempotent(true))} for each.
+     * Unknown names are rejected.
      */
     public Builder<I> idempotent(String... methods) {
       for (String m : methods) {
         requireMethod(m);
       }
-      idempotent.addAll(Arrays.asList(methods));
+      for (String m : methods) {
+        method(m, c -> c.idempotent(true));
+      }
       return this;
     }
 
@@ -95,30 +102,47 @@ public final class ThriftClients {
      * a member (a cache shard, a session's home). A {@link Number} key is used as is, a {@link
      * CharSequence} is hashed, any other object by its {@code toString()}; a null key spreads the
      * call like one without a key. If the function throws, the call fails with an {@link
-     * IllegalArgumentException} naming the method. Unknown names are rejected.
+     * IllegalArgumentException} naming the method. Unknown names are rejected. The same as {@code
+     * method(name, m -> m.hashKey(key))}.
      *
      * <pre>{@code
      * .hashKey("get", args -> args[0]) // get(String userId, ...): each user's calls to one server
      * }</pre>
      */
     public Builder<I> hashKey(String method, Function<Object[], ?> key) {
-      requireMethod(method);
-      hashKeys.put(method, Objects.requireNonNull(key, "key"));
+      Objects.requireNonNull(key, "key");
+      return method(method, m -> m.hashKey(key));
+    }
+
+    /**
+     * Configures one method where it differs from the proxy's defaults: its deadline, idempotence,
+     * attempts, hedging, hash key and subset (see {@link MethodConfig}). Calling it again for the
+     * same method amends the same configuration.
+     *
+     * @throws IllegalArgumentException if the interface has no method {@code name} (the message
+     *     lists those it has), or a setting is invalid
+     */
+    public Builder<I> method(String name, Consumer<MethodConfig> config) {
+      requireMethod(name);
+      Objects.requireNonNull(config, "config");
+      config.accept(
+          methods.computeIfAbsent(
+              name,
+              n ->
+                  new MethodConfig(
+                      iface.getSimpleName() + "." + n,
+                      cluster.cluster().retryPolicy().maxAttempts())));
       return this;
     }
 
     private void requireMethod(String name) {
-      Set<String> known = new HashSet<>();
-      for (Method m : iface.getMethods()) {
-        known.add(m.getName());
-      }
-      if (!known.contains(name)) {
+      if (!methodNames.contains(name)) {
         throw new IllegalArgumentException(
-            "no method '" + name + "' on " + iface.getName() + " (has " + known + ")");
+            "no method '" + name + "' on " + iface.getName() + " (has " + methodNames + ")");
       }
     }
 
-    /** The deadline of each call, across its attempts. */
+    /** The deadline of each call, across its attempts, for methods that do not set their own. */
     public Builder<I> timeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("timeout must be positive but was " + timeout);
@@ -134,15 +158,43 @@ public final class ThriftClients {
      * so far (so latency-aware policies learn it is slow). Hedges are limited to {@code
      * maxExtraPercent}% of the calls, plus a burst of {@value Hedging#BURST}, so a slowdown of
      * every endpoint does not double the load. Pick {@code delay} around the latency percentile you
-     * are willing to wait for (for example the p99 of a healthy endpoint). Off by default.
+     * are willing to wait for (for example the p99 of a healthy endpoint). Off by default; a method
+     * may set its own ({@link MethodConfig#hedge}) or none ({@link MethodConfig#noHedging}).
      */
     public Builder<I> hedge(Duration delay, int maxExtraPercent) {
       this.hedging = Hedging.of(delay, maxExtraPercent);
       return this;
     }
 
+    /**
+     * Adds an interceptor; interceptors run in the order added, around each attempt (see {@link
+     * ThriftInterceptor}).
+     */
+    public Builder<I> interceptor(ThriftInterceptor interceptor) {
+      interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
+    /**
+     * Sends every call of this proxy only to members whose registered metadata match {@code subset}
+     * ({@code Subset.of("version", "2")}): never to the others, even when no matching member can
+     * take a call, which then fails with {@link dev.switchboard.lb.NoMatchingEndpointException}
+     * naming the subset and each member's values. A method may narrow it per call ({@link
+     * MethodConfig#subset}).
+     */
+    public Builder<I> subset(Subset subset) {
+      this.subset = Objects.requireNonNull(subset, "subset");
+      return this;
+    }
+
+    /**
+     * Builds the proxy.
+     *
+     * @throws IllegalStateException if a method sets its own hedging but is not idempotent, or
+     *     allows a single attempt
+     */
     public I build() {
-      Handler<I> handler = new Handler<>(this);
+      ProxyHandler<I> handler = new ProxyHandler<>(this);
       return iface.cast(
           Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface}, handler));
     }
@@ -151,10 +203,10 @@ public final class ThriftClients {
      * Builds a proxy over the generated asynchronous interface ({@code Echo.AsyncIface}) whose
      * calls never block the caller: each runs the blocking client's method of the same name on a
      * pooled connection, on a thread of {@code executor}, through the same call engine as {@link
-     * #build()} (the same idempotent methods, deadline and hedging). Retries wait on the cluster's
-     * scheduler and hedges race without blocking; the callback hears the first answer (a declared
-     * exception goes to {@code onError}). {@code executor} must have a thread per call in flight (a
-     * virtual-thread executor on JDK 21, or a cached pool).
+     * #build()} (the same method configuration, interceptors, deadline and hedging). Retries wait
+     * on the cluster's scheduler and hedges race without blocking; the callback hears the first
+     * answer (a declared exception goes to {@code onError}). {@code executor} must have a thread
+     * per call in flight (a virtual-thread executor on JDK 21, or a cached pool).
      *
      * @throws IllegalArgumentException if {@code asyncIface} is not an interface whose methods each
      *     end in an {@code AsyncMethodCallback} and match a method of the blocking interface
@@ -164,7 +216,7 @@ public final class ThriftClients {
       if (!asyncIface.isInterface()) {
         throw new IllegalArgumentException(asyncIface.getName() + " is not an interface");
       }
-      Handler<I> handler = new Handler<>(this);
+      ProxyHandler<I> handler = new ProxyHandler<>(this);
       for (Method m : asyncIface.getMethods()) {
         Class<?>[] types = m.getParameterTypes();
         if (types.length == 0 || types[types.length - 1] != AsyncMethodCallback.class) {
@@ -177,146 +229,7 @@ public final class ThriftClients {
           Proxy.newProxyInstance(
               asyncIface.getClassLoader(),
               new Class<?>[] {asyncIface},
-              new AsyncHandler<>(asyncIface, handler, executor)));
-    }
-  }
-
-  private static final class Handler<I> implements InvocationHandler {
-    private final Class<I> iface;
-    private final Function<TProtocol, ? extends I> clientFactory;
-    private final ThriftCluster thrift;
-    private final Cluster cluster;
-    private final Set<String> idempotent;
-    private final Map<String, Function<Object[], ?>> hashKeys;
-    private final Duration timeout;
-    private final @Nullable Hedging hedging;
-
-    Handler(Builder<I> b) {
-      this.iface = b.iface;
-      this.clientFactory = b.clientFactory;
-      this.thrift = b.cluster;
-      this.cluster = b.cluster.cluster();
-      this.idempotent = Set.copyOf(b.idempotent);
-      this.hashKeys = Map.copyOf(b.hashKeys);
-      this.timeout = b.timeout;
-      this.hedging = b.hedging;
-      if (hedging != null) {
-        thrift.register(hedging);
-      }
-    }
-
-    @Override
-    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-      if (method.getDeclaringClass() == Object.class) {
-        return switch (method.getName()) {
-          case "toString" -> "ThriftClient{" + iface.getSimpleName() + " -> " + thrift + "}";
-          case "hashCode" -> System.identityHashCode(proxy);
-          case "equals" -> proxy == args[0];
-          default -> throw new UnsupportedOperationException(method.getName());
-        };
-      }
-      return cluster
-          .newCall(context(method, args))
-          .hedge(hedging)
-          .run(new MethodAttempt<>(thrift, clientFactory, method, args));
-    }
-
-    /**
-     * A call of {@code method} with {@code args}: its deadline, whether it was declared idempotent,
-     * and its hash key if one was declared for it.
-     */
-    CallContext context(Method method, Object @Nullable [] args) {
-      CallContext.Builder ctx =
-          CallContext.builder()
-              .idempotent(idempotent.contains(method.getName()))
-              .timeout(timeout, cluster.ticker());
-      Function<Object[], ?> keyOf = hashKeys.get(method.getName());
-      if (keyOf != null) {
-        Object key;
-        try {
-          key = keyOf.apply(args == null ? new Object[0] : args);
-        } catch (RuntimeException e) {
-          throw new IllegalArgumentException(
-              "the hash key function of "
-                  + iface.getSimpleName()
-                  + "."
-                  + method.getName()
-                  + " threw on the call's arguments",
-              e);
-        }
-        if (key instanceof Number n) {
-          ctx.hashKey(n.longValue());
-        } else if (key instanceof CharSequence cs) {
-          ctx.hashKey(cs);
-        } else if (key != null) {
-          ctx.hashKey(key.toString());
-        }
-      }
-      return ctx.build();
-    }
-
-    /**
-     * The blocking interface's method an {@code AsyncIface} method stands for: same name, same
-     * parameters without the trailing callback.
-     */
-    Method blockingTwin(Method async) {
-      Class<?>[] types = async.getParameterTypes();
-      try {
-        return iface.getMethod(async.getName(), Arrays.copyOf(types, types.length - 1));
-      } catch (NoSuchMethodException e) {
-        throw new IllegalArgumentException(
-            async + " has no blocking counterpart on " + iface.getName(), e);
-      }
-    }
-  }
-
-  /**
-   * An asynchronous proxy: each call of a generated {@code AsyncIface} method runs the matching
-   * method of the blocking client through the call engine ({@code Call.runAsync}): retries wait on
-   * the cluster's scheduler, hedges race as futures, and the callback hears the first answer.
-   */
-  private static final class AsyncHandler<I> implements InvocationHandler {
-    private final Class<?> asyncIface;
-    private final Handler<I> sync;
-    private final Executor executor;
-
-    AsyncHandler(Class<?> asyncIface, Handler<I> sync, Executor executor) {
-      this.asyncIface = asyncIface;
-      this.sync = sync;
-      this.executor = executor;
-    }
-
-    @Override
-    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-      if (method.getDeclaringClass() == Object.class) {
-        return switch (method.getName()) {
-          case "toString" ->
-              "AsyncThriftClient{" + asyncIface.getSimpleName() + " -> " + sync.thrift + "}";
-          case "hashCode" -> System.identityHashCode(proxy);
-          case "equals" -> proxy == args[0];
-          default -> throw new UnsupportedOperationException(method.getName());
-        };
-      }
-      Method blocking = sync.blockingTwin(method);
-      @SuppressWarnings("unchecked")
-      AsyncMethodCallback<Object> callback = (AsyncMethodCallback<Object>) args[args.length - 1];
-      Object[] callArgs = Arrays.copyOf(args, args.length - 1);
-      MethodAttempt<I> attempt =
-          new MethodAttempt<>(sync.thrift, sync.clientFactory, blocking, callArgs);
-      sync.cluster
-          .newCall(sync.context(blocking, callArgs))
-          .hedge(sync.hedging)
-          .runAsync(lease -> attempt.startOn(lease, executor))
-          .whenComplete(
-              (result, error) -> {
-                if (error == null) {
-                  callback.onComplete(result);
-                } else {
-                  Throwable cause = Call.unwrapFailure(error);
-                  callback.onError(cause instanceof Exception e ? e : new RuntimeException(cause));
-                }
-              });
-      return null;
+              new ProxyHandler.Async<>(asyncIface, handler, executor)));
     }
   }
 }
