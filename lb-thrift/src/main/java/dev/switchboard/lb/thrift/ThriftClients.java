@@ -37,8 +37,11 @@ import org.jspecify.annotations.Nullable;
  * another endpoint when safe: connect failures always, timeouts and broken connections only for
  * methods declared idempotent. Oneway methods are sent and not awaited. With {@link Builder#hedge},
  * an idempotent call that has not answered after a delay is also sent to another endpoint, and the
- * first answer wins. The proxy is thread-safe. When no endpoint can take a call, it throws {@link
- * dev.switchboard.lb.NoHealthyEndpointException} (unchecked).
+ * first answer wins. Each method may set its own deadline, idempotence, attempts, hedging, hash key
+ * and subset ({@link Builder#method}); {@link ThriftInterceptor}s run around each attempt; {@link
+ * Builder#subset} keeps calls on members with matching metadata. The proxy is thread-safe. When no
+ * endpoint can take a call, it throws {@link dev.switchboard.lb.NoHealthyEndpointException}
+ * (unchecked).
  */
 public final class ThriftClients {
   private ThriftClients() {}
