@@ -66,7 +66,8 @@ final class Admission {
     int refused = 0;
     for (int guard = 2 * published.members.length + 2; guard > 0; guard--) {
       PickResult result = picker.pick(c, now);
-      if (!result.hasEndpoint() || !subset.matches(result.endpoint().instance())) {
+      if (!result.hasEndpoint()
+          || (!subset.isAll() && !subset.matches(result.endpoint().instance()))) {
         if (!spilled && published.spillOver != null) {
           // Every local-zone candidate was tried or refused: spill over to the other zones.
           spilled = true;
