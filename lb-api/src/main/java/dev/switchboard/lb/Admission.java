@@ -15,6 +15,10 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
  * zones when the local ones are all tried or refused, and repeating an endpoint the call already
  * tried rather than failing it when nothing else is left.
  *
+ * Subsets: a call restricted to a Subset of members (by metadata) excludes every other member
+ * for the whole acquire, repeats included, and a pick outside it counts as no pick: the call fails
+ * with NoMatchingEndpointException rather than reach a member it must not.
+ *
  * Release is the other half: the finished lease's outcome feeds the endpoint's counters and EWMA,
  * its breaker and outlier ejection; state changes go to the serial executor.
  */
@@ -55,13 +59,15 @@ final class Admission {
       long attemptDeadlineNanos,
       boolean cancellable) {
     CallContext ctx = args.context();
-    PickArgs c = args;
+    Subset subset = ctx.subset();
+    PickArgs c = Within.restrict(args, subset);
     boolean spilled = false;
     boolean repeatAllowed = false;
     int refused = 0;
     for (int guard = 2 * published.members.length + 2; guard > 0; guard--) {
       PickResult result = picker.pick(c, now);
-      if (!result.hasEndpoint()) {
+      if (!result.hasEndpoint()
+          || (!subset.isAll() && !subset.matches(result.endpoint().instance()))) {
         if (!spilled && published.spillOver != null) {
           // Every local-zone candidate was tried or refused: spill over to the other zones.
           spilled = true;
@@ -71,7 +77,7 @@ final class Admission {
         if (args.excludedCount() > 0 && !repeatAllowed) {
           // Every candidate was tried by earlier attempts: a repeat beats failing the call.
           repeatAllowed = true;
-          c = ctx;
+          c = Within.restrict(ctx, subset);
           continue;
         }
         break;
@@ -114,6 +120,15 @@ final class Admission {
       }
       return lease;
     }
+    if (!subset.isAll()) {
+      throw new NoMatchingEndpointException(
+          service,
+          subset,
+          refused > 0
+              ? "saturated (max " + maxInFlight + " in flight) or refusing half-open probes"
+              : "not eligible, or already tried by this call",
+          state.endpointSnapshots());
+    }
     throw new NoHealthyEndpointException(
         service,
         refused > 0
@@ -144,6 +159,28 @@ final class Admission {
     @Override
     public int excludedCount() {
       return call.excludedCount() + 1;
+    }
+  }
+
+  /** A call's exclusions plus every member outside its subset; made only for subset calls. */
+  private record Within(PickArgs call, Subset subset) implements PickArgs {
+    static PickArgs restrict(PickArgs call, Subset subset) {
+      return subset.isAll() ? call : new Within(call, subset);
+    }
+
+    @Override
+    public CallContext context() {
+      return call.context();
+    }
+
+    @Override
+    public boolean isExcluded(Endpoint endpoint) {
+      return !subset.matches(endpoint.instance()) || call.isExcluded(endpoint);
+    }
+
+    @Override
+    public int excludedCount() {
+      return call.excludedCount() + 1; // at least one: pickers must consult isExcluded
     }
   }
 

@@ -9,33 +9,37 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What the balancer may know about one logical call: its hash key (for consistent hashing), its
- * deadline, whether it is idempotent, and attributes an integration or interceptor attaches. The
- * endpoints a call has tried are the call engine's business ({@link Call}), not the context's.
+ * deadline, whether it is idempotent, the {@link Subset} of members it may go to, and attributes an
+ * integration or interceptor attaches. The endpoints a call has tried are the call engine's
+ * business ({@link Call}), not the context's.
  *
  * <p>Immutable and thread-safe. As {@link PickArgs} it excludes nothing.
  */
 public final class CallContext implements PickArgs {
   /** A context with no key, no deadline, not idempotent, no attributes. */
   public static final CallContext DEFAULT =
-      new CallContext(0L, false, Long.MAX_VALUE, false, Map.of());
+      new CallContext(0L, false, Long.MAX_VALUE, false, Map.of(), Subset.ALL);
 
   private final long hashKey;
   private final boolean hasHashKey;
   private final long deadlineNanos;
   private final boolean idempotent;
   private final Map<String, Object> attributes;
+  private final Subset subset;
 
   private CallContext(
       long hashKey,
       boolean hasHashKey,
       long deadlineNanos,
       boolean idempotent,
-      Map<String, Object> attributes) {
+      Map<String, Object> attributes,
+      Subset subset) {
     this.hashKey = hashKey;
     this.hasHashKey = hasHashKey;
     this.deadlineNanos = deadlineNanos;
     this.idempotent = idempotent;
     this.attributes = attributes;
+    this.subset = subset;
   }
 
   /** Starts a context. */
@@ -51,6 +55,7 @@ public final class CallContext implements PickArgs {
     b.deadlineNanos = deadlineNanos;
     b.idempotent = idempotent;
     b.attributes.putAll(attributes);
+    b.subset = subset;
     return b;
   }
 
@@ -89,6 +94,11 @@ public final class CallContext implements PickArgs {
     return attributes;
   }
 
+  /** The members the call may go to; {@link Subset#ALL} unless restricted. */
+  public Subset subset() {
+    return subset;
+  }
+
   @Override
   public CallContext context() {
     return this;
@@ -112,6 +122,7 @@ public final class CallContext implements PickArgs {
         + "idempotent="
         + idempotent
         + (attributes.isEmpty() ? "" : ", attributes=" + attributes.keySet())
+        + (subset.isAll() ? "" : ", subset=" + subset)
         + "}";
   }
 
@@ -122,6 +133,7 @@ public final class CallContext implements PickArgs {
     private long deadlineNanos = Long.MAX_VALUE;
     private boolean idempotent;
     private final Map<String, Object> attributes = new LinkedHashMap<>();
+    private Subset subset = Subset.ALL;
 
     private Builder() {}
 
@@ -169,6 +181,16 @@ public final class CallContext implements PickArgs {
       return this;
     }
 
+    /**
+     * Restricts the call to members whose metadata match {@code subset}: it is never sent to
+     * another member, and fails with {@link NoMatchingEndpointException} when no matching member
+     * can take it. {@link Subset#ALL} lifts the restriction.
+     */
+    public Builder subset(Subset subset) {
+      this.subset = Objects.requireNonNull(subset, "subset");
+      return this;
+    }
+
     public CallContext build() {
       return new CallContext(
           hashKey,
@@ -177,7 +199,8 @@ public final class CallContext implements PickArgs {
           idempotent,
           attributes.isEmpty()
               ? Map.of()
-              : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(attributes)));
+              : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(attributes)),
+          subset);
     }
   }
 

@@ -2,14 +2,17 @@ package dev.switchboard.lb.thrift;
 
 import dev.switchboard.lb.Call.AsyncAttempt;
 import dev.switchboard.lb.Call.Attempt;
+import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.thrift.protocol.TProtocol;
 
@@ -17,28 +20,53 @@ import org.apache.thrift.protocol.TProtocol;
  * One attempt of a generated client's method on a pooled connection to the lease's endpoint: the
  * connect and the read are bounded by the lease's attempt deadline, the connection goes back to the
  * pool only if its exchange finished cleanly, and an attempt the engine abandons (a hedge won, the
- * caller cancelled) has its connection closed, which ends its read at once. Thread-safe: each run
- * uses a connection of its own.
+ * caller cancelled) has its connection closed, which ends its read at once. The proxy's {@link
+ * ThriftInterceptor}s run around each attempt ({@link AttemptChain}). Thread-safe: each run uses a
+ * connection of its own.
  */
 final class MethodAttempt<I> implements Attempt<Object, Exception> {
   private final ThriftCluster thrift;
   private final Function<TProtocol, ? extends I> clientFactory;
   private final Method method;
   private final Object[] args;
+  private final List<ThriftInterceptor> interceptors;
+  private final CallContext context;
+  private final AtomicInteger attempts = new AtomicInteger();
 
   MethodAttempt(
       ThriftCluster thrift,
       Function<TProtocol, ? extends I> clientFactory,
       Method method,
-      Object[] args) {
+      Object[] args,
+      List<ThriftInterceptor> interceptors,
+      CallContext context) {
     this.thrift = thrift;
     this.clientFactory = clientFactory;
     this.method = method;
     this.args = args;
+    this.interceptors = interceptors;
+    this.context = context;
   }
 
   @Override
   public Object run(Lease lease) throws Exception {
+    int attempt = attempts.incrementAndGet();
+    if (interceptors.isEmpty()) {
+      return send(lease, args);
+    }
+    return new AttemptChain.Exchange(
+            interceptors,
+            method,
+            thrift.cluster().service(),
+            lease,
+            attempt,
+            context,
+            a -> send(lease, a))
+        .run(args);
+  }
+
+  /** Sends the call with {@code callArgs} on a pooled connection to the lease's endpoint. */
+  private Object send(Lease lease, Object[] callArgs) throws Exception {
     TransportPool pool = lease.resource(TransportPool.class);
     PooledConnection connection = pool.borrow(thrift.connectMillis(lease));
     Claim claim = null;
@@ -53,7 +81,7 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
       I client = clientFactory.apply(connection.protocol);
       Object result;
       try {
-        result = method.invoke(client, args);
+        result = method.invoke(client, callArgs);
       } catch (InvocationTargetException e) {
         Throwable cause = e.getCause();
         if (cause instanceof Exception ex) {

@@ -1,20 +1,19 @@
 package dev.switchboard.lb.thrift;
 
-import dev.switchboard.lb.Call;
 import dev.switchboard.lb.Call.Hedging;
-import dev.switchboard.lb.CallContext;
-import dev.switchboard.lb.Cluster;
-import java.lang.reflect.InvocationHandler;
+import dev.switchboard.lb.Subset;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.apache.thrift.async.AsyncMethodCallback;
 import org.apache.thrift.protocol.TProtocol;
@@ -38,8 +37,11 @@ import org.jspecify.annotations.Nullable;
  * another endpoint when safe: connect failures always, timeouts and broken connections only for
  * methods declared idempotent. Oneway methods are sent and not awaited. With {@link Builder#hedge},
  * an idempotent call that has not answered after a delay is also sent to another endpoint, and the
- * first answer wins. The proxy is thread-safe. When no endpoint can take a call, it throws {@link
- * dev.switchboard.lb.NoHealthyEndpointException} (unchecked).
+ * first answer wins. Each method may set its own deadline, idempotence, attempts, hedging, hash key
+ * and subset ({@link Builder#method}); {@link ThriftInterceptor}s run around each attempt; {@link
+ * Builder#subset} keeps calls on members with matching metadata. The proxy is thread-safe. When no
+ * endpoint can take a call, it throws {@link dev.switchboard.lb.NoHealthyEndpointException}
+ * (unchecked).
  */
 public final class ThriftClients {
   private ThriftClients() {}
@@ -58,13 +60,15 @@ public final class ThriftClients {
 
   /** Configures a client proxy. Not thread-safe. */
   public static final class Builder<I> {
-    private final Class<I> iface;
-    private final Function<TProtocol, ? extends I> clientFactory;
-    private final ThriftCluster cluster;
-    private final Set<String> idempotent = new HashSet<>();
-    private final Map<String, Function<Object[], ?>> hashKeys = new HashMap<>();
-    private Duration timeout;
-    private @Nullable Hedging hedging;
+    final Class<I> iface;
+    final Function<TProtocol, ? extends I> clientFactory;
+    final ThriftCluster cluster;
+    final Map<String, MethodConfig> methods = new LinkedHashMap<>();
+    final List<ThriftInterceptor> interceptors = new ArrayList<>();
+    private final Set<String> methodNames = new TreeSet<>();
+    Subset subset = Subset.ALL;
+    Duration timeout;
+    @Nullable Hedging hedging;
 
     private Builder(
         Class<I> iface, Function<TProtocol, ? extends I> clientFactory, ThriftCluster cluster) {
@@ -74,18 +78,24 @@ public final class ThriftClients {
       if (!iface.isInterface()) {
         throw new IllegalArgumentException(iface.getName() + " is not an interface");
       }
+      for (Method m : iface.getMethods()) {
+        methodNames.add(m.getName());
+      }
       this.timeout = cluster.transportConfig().readTimeout();
     }
 
     /**
      * Declares methods harmless to repeat: after a timeout or a broken connection they are retried
-     * on another endpoint. Unknown names are rejected.
+     * on another endpoint. The same as {@code method(name, m -> m.idempotent(true))} for each.
+     * Unknown names are rejected.
      */
     public Builder<I> idempotent(String... methods) {
       for (String m : methods) {
         requireMethod(m);
       }
-      idempotent.addAll(Arrays.asList(methods));
+      for (String m : methods) {
+        method(m, c -> c.idempotent(true));
+      }
       return this;
     }
 
@@ -95,30 +105,47 @@ public final class ThriftClients {
      * a member (a cache shard, a session's home). A {@link Number} key is used as is, a {@link
      * CharSequence} is hashed, any other object by its {@code toString()}; a null key spreads the
      * call like one without a key. If the function throws, the call fails with an {@link
-     * IllegalArgumentException} naming the method. Unknown names are rejected.
+     * IllegalArgumentException} naming the method. Unknown names are rejected. The same as {@code
+     * method(name, m -> m.hashKey(key))}.
      *
      * <pre>{@code
      * .hashKey("get", args -> args[0]) // get(String userId, ...): each user's calls to one server
      * }</pre>
      */
     public Builder<I> hashKey(String method, Function<Object[], ?> key) {
-      requireMethod(method);
-      hashKeys.put(method, Objects.requireNonNull(key, "key"));
+      Objects.requireNonNull(key, "key");
+      return method(method, m -> m.hashKey(key));
+    }
+
+    /**
+     * Configures one method where it differs from the proxy's defaults: its deadline, idempotence,
+     * attempts, hedging, hash key and subset (see {@link MethodConfig}). Calling it again for the
+     * same method amends the same configuration.
+     *
+     * @throws IllegalArgumentException if the interface has no method {@code name} (the message
+     *     lists those it has), or a setting is invalid
+     */
+    public Builder<I> method(String name, Consumer<MethodConfig> config) {
+      requireMethod(name);
+      Objects.requireNonNull(config, "config");
+      config.accept(
+          methods.computeIfAbsent(
+              name,
+              n ->
+                  new MethodConfig(
+                      iface.getSimpleName() + "." + n,
+                      cluster.cluster().retryPolicy().maxAttempts())));
       return this;
     }
 
     private void requireMethod(String name) {
-      Set<String> known = new HashSet<>();
-      for (Method m : iface.getMethods()) {
-        known.add(m.getName());
-      }
-      if (!known.contains(name)) {
+      if (!methodNames.contains(name)) {
         throw new IllegalArgumentException(
-            "no method '" + name + "' on " + iface.getName() + " (has " + known + ")");
+            "no method '" + name + "' on " + iface.getName() + " (has " + methodNames + ")");
       }
     }
 
-    /** The deadline of each call, across its attempts. */
+    /** The deadline of each call, across its attempts, for methods that do not set their own. */
     public Builder<I> timeout(Duration timeout) {
       if (timeout.isNegative() || timeout.isZero()) {
         throw new IllegalArgumentException("timeout must be positive but was " + timeout);
@@ -134,15 +161,43 @@ public final class ThriftClients {
      * so far (so latency-aware policies learn it is slow). Hedges are limited to {@code
      * maxExtraPercent}% of the calls, plus a burst of {@value Hedging#BURST}, so a slowdown of
      * every endpoint does not double the load. Pick {@code delay} around the latency percentile you
-     * are willing to wait for (for example the p99 of a healthy endpoint). Off by default.
+     * are willing to wait for (for example the p99 of a healthy endpoint). Off by default; a method
+     * may set its own ({@link MethodConfig#hedge}) or none ({@link MethodConfig#noHedging}).
      */
     public Builder<I> hedge(Duration delay, int maxExtraPercent) {
       this.hedging = Hedging.of(delay, maxExtraPercent);
       return this;
     }
 
+    /**
+     * Adds an interceptor; interceptors run in the order added, around each attempt (see {@link
+     * ThriftInterceptor}).
+     */
+    public Builder<I> interceptor(ThriftInterceptor interceptor) {
+      interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+      return this;
+    }
+
+    /**
+     * Sends every call of this proxy only to members whose registered metadata match {@code subset}
+     * ({@code Subset.of("version", "2")}): never to the others, even when no matching member can
+     * take a call, which then fails with {@link dev.switchboard.lb.NoMatchingEndpointException}
+     * naming the subset and each member's values. A method may narrow it per call ({@link
+     * MethodConfig#subset}).
+     */
+    public Builder<I> subset(Subset subset) {
+      this.subset = Objects.requireNonNull(subset, "subset");
+      return this;
+    }
+
+    /**
+     * Builds the proxy.
+     *
+     * @throws IllegalStateException if a method sets its own hedging but is not idempotent, or
+     *     allows a single attempt
+     */
     public I build() {
-      Handler<I> handler = new Handler<>(this);
+      ProxyHandler<I> handler = new ProxyHandler<>(this);
       return iface.cast(
           Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface}, handler));
     }
@@ -152,27 +207,34 @@ public final class ThriftClients {
      * calls hold no thread while in flight: each runs on a pooled non-blocking connection through
      * the generated asynchronous client ({@code Echo.AsyncClient::new}), connected, written and
      * read by this cluster's selector thread, through the same call engine as {@link #build()} (the
-     * same idempotent methods, deadline and hedging; retries wait on the cluster's scheduler).
+     * same method configuration, deadline and hedging; retries wait on the cluster's scheduler).
      * Thousands of calls can be in flight from one caller thread.
      *
      * <p>Callbacks run on the selector thread: they must not block (hand slow work to an executor
      * of yours), or every asynchronous call of the cluster waits. Needs framed transport without
-     * TLS (libthrift has no non-blocking TLS client before 0.22); otherwise use {@link
-     * #buildAsync(Class, Executor)}.
+     * TLS (libthrift has no non-blocking TLS client before 0.22) and no interceptors (they wrap a
+     * blocking exchange); otherwise use {@link #buildAsync(Class, Executor)}.
      *
      * @throws IllegalArgumentException if {@code asyncIface} is not an interface whose methods each
      *     end in an {@code AsyncMethodCallback} and match a method of the blocking interface
-     * @throws IllegalStateException if the cluster's transport is unframed or TLS
+     * @throws IllegalStateException if the cluster's transport is unframed or TLS, or interceptors
+     *     were added
      */
     public <A> A buildAsync(Class<A> asyncIface, AsyncClientFactory<? extends A> clients) {
       Objects.requireNonNull(clients, "clients");
       ThriftTransportConfig config = cluster.transportConfig();
-      if (!config.framed() || config.sslContext() != null) {
+      String refusal =
+          !config.framed()
+              ? "framed transport, but " + cluster + " is unframed"
+              : config.sslContext() != null
+                  ? "transport without TLS, but " + cluster + " uses TLS"
+                  : !interceptors.isEmpty()
+                      ? "no interceptors, but " + interceptors.size() + " were added"
+                      : null;
+      if (refusal != null) {
         throw new IllegalStateException(
-            "non-blocking asynchronous calls need framed transport without TLS, but "
-                + cluster
-                + " is "
-                + (config.framed() ? "TLS" : "unframed")
+            "non-blocking asynchronous calls need "
+                + refusal
                 + ": use buildAsync(asyncIface, executor)");
       }
       return asyncProxy(asyncIface, null, clients);
@@ -182,11 +244,11 @@ public final class ThriftClients {
      * Builds a proxy over the generated asynchronous interface ({@code Echo.AsyncIface}) whose
      * calls never block the caller: each runs the blocking client's method of the same name on a
      * pooled connection, on a thread of {@code executor}, through the same call engine as {@link
-     * #build()} (the same idempotent methods, deadline and hedging). Retries wait on the cluster's
-     * scheduler and hedges race without blocking; the callback hears the first answer (a declared
-     * exception goes to {@code onError}). {@code executor} must have a thread per call in flight (a
-     * virtual-thread executor on JDK 21, or a cached pool); {@link #buildAsync(Class,
-     * AsyncClientFactory)} needs none, where the transport allows.
+     * #build()} (the same method configuration, interceptors, deadline and hedging). Retries wait
+     * on the cluster's scheduler and hedges race without blocking; the callback hears the first
+     * answer (a declared exception goes to {@code onError}). {@code executor} must have a thread
+     * per call in flight (a virtual-thread executor on JDK 21, or a cached pool); {@link
+     * #buildAsync(Class, AsyncClientFactory)} needs none, where the transport allows.
      *
      * @throws IllegalArgumentException if {@code asyncIface} is not an interface whose methods each
      *     end in an {@code AsyncMethodCallback} and match a method of the blocking interface
@@ -202,7 +264,7 @@ public final class ThriftClients {
       if (!asyncIface.isInterface()) {
         throw new IllegalArgumentException(asyncIface.getName() + " is not an interface");
       }
-      Handler<I> handler = new Handler<>(this);
+      ProxyHandler<I> handler = new ProxyHandler<>(this);
       for (Method m : asyncIface.getMethods()) {
         Class<?>[] types = m.getParameterTypes();
         if (types.length == 0 || types[types.length - 1] != AsyncMethodCallback.class) {
@@ -215,156 +277,7 @@ public final class ThriftClients {
           Proxy.newProxyInstance(
               asyncIface.getClassLoader(),
               new Class<?>[] {asyncIface},
-              new AsyncHandler<>(asyncIface, handler, executor, clients)));
-    }
-  }
-
-  private static final class Handler<I> implements InvocationHandler {
-    private final Class<I> iface;
-    private final Function<TProtocol, ? extends I> clientFactory;
-    private final ThriftCluster thrift;
-    private final Cluster cluster;
-    private final Set<String> idempotent;
-    private final Map<String, Function<Object[], ?>> hashKeys;
-    private final Duration timeout;
-    private final @Nullable Hedging hedging;
-
-    Handler(Builder<I> b) {
-      this.iface = b.iface;
-      this.clientFactory = b.clientFactory;
-      this.thrift = b.cluster;
-      this.cluster = b.cluster.cluster();
-      this.idempotent = Set.copyOf(b.idempotent);
-      this.hashKeys = Map.copyOf(b.hashKeys);
-      this.timeout = b.timeout;
-      this.hedging = b.hedging;
-      if (hedging != null) {
-        thrift.register(hedging);
-      }
-    }
-
-    @Override
-    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-      if (method.getDeclaringClass() == Object.class) {
-        return switch (method.getName()) {
-          case "toString" -> "ThriftClient{" + iface.getSimpleName() + " -> " + thrift + "}";
-          case "hashCode" -> System.identityHashCode(proxy);
-          case "equals" -> proxy == args[0];
-          default -> throw new UnsupportedOperationException(method.getName());
-        };
-      }
-      return cluster
-          .newCall(context(method, args))
-          .hedge(hedging)
-          .run(new MethodAttempt<>(thrift, clientFactory, method, args));
-    }
-
-    /**
-     * A call of {@code method} with {@code args}: its deadline, whether it was declared idempotent,
-     * and its hash key if one was declared for it.
-     */
-    CallContext context(Method method, Object @Nullable [] args) {
-      CallContext.Builder ctx =
-          CallContext.builder()
-              .idempotent(idempotent.contains(method.getName()))
-              .timeout(timeout, cluster.ticker());
-      Function<Object[], ?> keyOf = hashKeys.get(method.getName());
-      if (keyOf != null) {
-        Object key;
-        try {
-          key = keyOf.apply(args == null ? new Object[0] : args);
-        } catch (RuntimeException e) {
-          throw new IllegalArgumentException(
-              "the hash key function of "
-                  + iface.getSimpleName()
-                  + "."
-                  + method.getName()
-                  + " threw on the call's arguments",
-              e);
-        }
-        if (key instanceof Number n) {
-          ctx.hashKey(n.longValue());
-        } else if (key instanceof CharSequence cs) {
-          ctx.hashKey(cs);
-        } else if (key != null) {
-          ctx.hashKey(key.toString());
-        }
-      }
-      return ctx.build();
-    }
-
-    /**
-     * The blocking interface's method an {@code AsyncIface} method stands for: same name, same
-     * parameters without the trailing callback.
-     */
-    Method blockingTwin(Method async) {
-      Class<?>[] types = async.getParameterTypes();
-      try {
-        return iface.getMethod(async.getName(), Arrays.copyOf(types, types.length - 1));
-      } catch (NoSuchMethodException e) {
-        throw new IllegalArgumentException(
-            async + " has no blocking counterpart on " + iface.getName(), e);
-      }
-    }
-  }
-
-  /**
-   * An asynchronous proxy: each call of a generated {@code AsyncIface} method runs the matching
-   * method of the blocking client through the call engine ({@code Call.runAsync}): retries wait on
-   * the cluster's scheduler, hedges race as futures, and the callback hears the first answer.
-   */
-  private static final class AsyncHandler<I> implements InvocationHandler {
-    private final Class<?> asyncIface;
-    private final Handler<I> sync;
-    private final @Nullable Executor executor;
-    private final @Nullable AsyncClientFactory<?> clients;
-
-    /** Runs attempts non-blocking through {@code clients}, else on threads of {@code executor}. */
-    AsyncHandler(
-        Class<?> asyncIface,
-        Handler<I> sync,
-        @Nullable Executor executor,
-        @Nullable AsyncClientFactory<?> clients) {
-      this.asyncIface = asyncIface;
-      this.sync = sync;
-      this.executor = executor;
-      this.clients = clients;
-    }
-
-    @Override
-    public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-      if (method.getDeclaringClass() == Object.class) {
-        return switch (method.getName()) {
-          case "toString" ->
-              "AsyncThriftClient{" + asyncIface.getSimpleName() + " -> " + sync.thrift + "}";
-          case "hashCode" -> System.identityHashCode(proxy);
-          case "equals" -> proxy == args[0];
-          default -> throw new UnsupportedOperationException(method.getName());
-        };
-      }
-      Method blocking = sync.blockingTwin(method);
-      @SuppressWarnings("unchecked")
-      AsyncMethodCallback<Object> callback = (AsyncMethodCallback<Object>) args[args.length - 1];
-      Object[] callArgs = Arrays.copyOf(args, args.length - 1);
-      Call.AsyncAttempt<Object> attempt =
-          clients != null
-              ? new NonblockingAttempt<>(sync.thrift, clients, method, callArgs)
-              : new MethodAttempt<>(sync.thrift, sync.clientFactory, blocking, callArgs)
-                  .on(executor);
-      sync.cluster
-          .newCall(sync.context(blocking, callArgs))
-          .hedge(sync.hedging)
-          .runAsync(attempt)
-          .whenComplete(
-              (result, error) -> {
-                if (error == null) {
-                  callback.onComplete(result);
-                } else {
-                  Throwable cause = Call.unwrapFailure(error);
-                  callback.onError(cause instanceof Exception e ? e : new RuntimeException(cause));
-                }
-              });
-      return null;
+              new ProxyHandler.Async<>(asyncIface, handler, executor, clients)));
     }
   }
 }

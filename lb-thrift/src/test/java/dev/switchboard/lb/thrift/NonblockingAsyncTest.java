@@ -172,7 +172,7 @@ class NonblockingAsyncTest {
   }
 
   @Test
-  void nonblockingProxy_overTlsOrUnframedTransport_isRefusedWithTheAlternative() {
+  void nonblockingProxy_overUnframedTransportOrWithInterceptors_isRefusedWithTheAlternative() {
     ThriftCluster unframed =
         f.cluster(
             BalancingPolicy.roundRobin(),
@@ -182,6 +182,15 @@ class NonblockingAsyncTest {
             () -> builder(unframed).buildAsync(Echo.AsyncIface.class, Echo.AsyncClient::new))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("unframed")
+        .hasMessageContaining("buildAsync(asyncIface, executor)");
+    ThriftCluster framed = f.cluster(BalancingPolicy.roundRobin());
+    assertThatThrownBy(
+            () ->
+                builder(framed)
+                    .interceptor(chain -> chain.proceed(chain.args()))
+                    .buildAsync(Echo.AsyncIface.class, Echo.AsyncClient::new))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("interceptors")
         .hasMessageContaining("buildAsync(asyncIface, executor)");
   }
 

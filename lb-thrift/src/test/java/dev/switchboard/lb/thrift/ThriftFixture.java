@@ -21,6 +21,16 @@ final class ThriftFixture implements AutoCloseable {
 
   /** Starts an echo server in {@code zone} on {@code port} (0: any), registered. */
   ThriftServer start(String zone, int port) throws TTransportException {
+    return start(zone, port, Map.of());
+  }
+
+  /** Starts an echo server on any port, registered with {@code metadata}. */
+  ThriftServer start(Map<String, String> metadata) throws TTransportException {
+    return start("", 0, metadata);
+  }
+
+  private ThriftServer start(String zone, int port, Map<String, String> metadata)
+      throws TTransportException {
     EchoHandler handler = new EchoHandler();
     ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
@@ -28,6 +38,7 @@ final class ThriftFixture implements AutoCloseable {
             .registry(registry)
             .port(port)
             .zone(zone)
+            .metadata(metadata)
             .drain(Duration.ofMillis(100), Duration.ofSeconds(5))
             .start();
     handler.identity(server.instance().address());
