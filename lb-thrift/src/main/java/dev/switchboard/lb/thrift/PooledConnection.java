@@ -43,7 +43,7 @@ final class PooledConnection {
         config.framed()
             ? new TFramedTransport(socketTransport, config.maxFrameSize())
             : socketTransport;
-    this.protocol = new ExchangeProtocol(config.protocol().wrap(transport));
+    this.protocol = new ExchangeProtocol(config.protocol().wrap(transport), config.framed());
     this.createdNanos = now;
     this.idleSinceNanos = now;
   }
