@@ -4,10 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.switchboard.lb.BalancingPolicy;
+import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.thrift.test.Echo;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** What hedging costs in connections and log lines, over real Thrift servers on 127.0.0.1. */
 class HedgedConnectionsTest {
@@ -15,9 +20,12 @@ class HedgedConnectionsTest {
 
   private final ThriftFixture f = new ThriftFixture();
 
+  private final List<ThriftServer> servers = new ArrayList<>();
+
   @AfterEach
   void tearDown() {
     f.close();
+    servers.forEach(ThriftServer::kill);
   }
 
   @Test
@@ -25,7 +33,39 @@ class HedgedConnectionsTest {
     ThriftServer slow = f.start();
     f.start();
     f.handler(slow).delayEcho(100);
-    ThriftCluster cluster = f.cluster(BalancingPolicy.roundRobin());
+    runHedged(f.cluster(BalancingPolicy.roundRobin()));
+  }
+
+  @Test
+  void wonHedgesOverTls_keepTheSlowAttemptsConnections_andLogNoWarnings(@TempDir Path dir)
+      throws Exception {
+    TestCertificates certs = TestCertificates.create(dir);
+    EchoHandler slow = new EchoHandler();
+    slow.delayEcho(100);
+    for (EchoHandler handler : List.of(slow, new EchoHandler())) {
+      servers.add(
+          ThriftServer.builder(handler, new Echo.Processor<>(handler))
+              .registry(f.registry)
+              .tls(certs.server(), true)
+              .drain(Duration.ZERO, Duration.ofSeconds(1))
+              .start());
+    }
+    try (ThriftCluster cluster =
+        ThriftCluster.create(
+            Cluster.builder("echo")
+                .registry(f.registry)
+                .policy(BalancingPolicy.roundRobin())
+                .updateDebounce(Duration.ZERO),
+            ThriftTransportConfig.builder()
+                .tls(certs.client(), true)
+                .readTimeout(Duration.ofSeconds(5))
+                .warmUp(0, Duration.ZERO)
+                .build())) {
+      runHedged(cluster);
+    }
+  }
+
+  private static void runHedged(ThriftCluster cluster) throws Exception {
     Echo.Iface echo =
         ThriftClients.builder(Echo.Iface.class, Echo.Client::new, cluster)
             .idempotent("echo")
