@@ -83,9 +83,10 @@ final class ExchangeProtocol extends TProtocolDecorator {
 
   private boolean isFramingMismatch(TTransportException e) {
     String m = String.valueOf(e.getMessage());
+    // A stock unframed server waits for the rest of a framed request: the framed client times out.
     boolean nothingYet =
         e.getType() == TTransportException.END_OF_FILE
-            || ThriftOutcomes.classify(e) == dev.switchboard.lb.Outcome.TIMEOUT;
+            || (framed && ThriftOutcomes.classify(e) == dev.switchboard.lb.Outcome.TIMEOUT);
     return (nothingYet && !answered) || (framed && m.contains("frame size"));
   }
 

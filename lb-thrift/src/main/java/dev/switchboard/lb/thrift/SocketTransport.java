@@ -196,8 +196,11 @@ final class SocketTransport extends TIOStreamTransport {
     }
   }
 
-  /** Waits until the raw socket is readable, {@code nanos} pass or the call is abandoned. */
-  private void awaitReadable(long nanos) throws IOException {
+  /**
+   * Waits until the raw socket is readable (data or an end of stream), {@code nanos} pass or the
+   * call is abandoned; true if readable.
+   */
+  private boolean awaitReadable(long nanos) throws IOException {
     Selector s = selector;
     if (s == null) {
       s = Selector.open();
@@ -206,10 +209,12 @@ final class SocketTransport extends TIOStreamTransport {
     channel.configureBlocking(false);
     SelectionKey key = channel.register(s, SelectionKey.OP_READ);
     try {
-      if (!abandoned) {
-        s.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)));
-        s.selectedKeys().clear();
+      if (abandoned) {
+        return false;
       }
+      int ready = s.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(nanos)));
+      s.selectedKeys().clear();
+      return ready > 0;
     } finally {
       key.cancel();
       s.selectNow(); // deregisters, so the channel may block again
@@ -220,7 +225,8 @@ final class SocketTransport extends TIOStreamTransport {
   /** The first read of a reply that may be abandoned. */
   private int readFirst(byte[] b, int off, int len) throws IOException {
     int timeout = socket.getSoTimeout();
-    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
+    long deadline =
+        timeout == 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeout);
     try {
       while (true) {
         if (abandoned) {
@@ -230,12 +236,11 @@ final class SocketTransport extends TIOStreamTransport {
         if (input.in.available() > 0) {
           return input.in.read(b, off, len); // decrypted data already buffered
         }
-        long left = deadline - System.nanoTime();
+        long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
         if (left <= 0) {
           throw new SocketTimeoutException("Read timed out");
         }
-        awaitReadable(left);
-        if (abandoned || bytesWaiting() == 0) {
+        if (!awaitReadable(left) || abandoned) {
           continue; // woken, or timed out: the loop decides
         }
         socket.setSoTimeout(tls ? TLS_RECORD_MILLIS : timeout);
