@@ -371,9 +371,10 @@ public final class Call implements PickArgs {
    *
    * <p>The budget is a token bucket in thousandths of a hedge: each call deposits {@code 10 ×
    * maxExtraPercent}, each hedge withdraws 1,000, and the balance is capped at {@value #BURST}
-   * hedges, so a sudden slowdown of every endpoint adds at most that percentage of load once the
-   * burst is spent. Share one per client (its budget covers that client's calls); pass it to {@link
-   * Call#hedge}. Only idempotent calls are hedged. Thread-safe.
+   * hedges (configurable with {@link #of(Duration, int, int)}), so a sudden slowdown of every
+   * endpoint adds at most that percentage of load once the burst is spent. Share one per client
+   * (its budget covers that client's calls); pass it to {@link Call#hedge}. Only idempotent calls
+   * are hedged. Thread-safe.
    */
   public static final class Hedging {
     /** Hedges the budget allows in a burst. */
@@ -383,7 +384,8 @@ public final class Call implements PickArgs {
 
     final long delayNanos;
     private final long deposit;
-    private final AtomicLong balance = new AtomicLong(BURST * HEDGE);
+    private final long cap;
+    private final AtomicLong balance;
     private final LongAdder sent = new LongAdder();
     private final LongAdder won = new LongAdder();
 
@@ -395,10 +397,27 @@ public final class Call implements PickArgs {
      *     is not between 1 and 100
      */
     public static Hedging of(Duration delay, int maxExtraPercent) {
-      return new Hedging(delay, maxExtraPercent);
+      return new Hedging(delay, maxExtraPercent, BURST);
     }
 
-    private Hedging(Duration delay, int maxExtraPercent) {
+    /**
+     * As {@link #of(Duration, int)}, with a burst of {@code burst} hedges instead of {@value
+     * #BURST}: the hedges allowed at once before the percentage applies (0: none beyond it).
+     *
+     * @throws IllegalArgumentException also if {@code burst} is negative or above 10,000
+     */
+    public static Hedging of(Duration delay, int maxExtraPercent, int burst) {
+      return new Hedging(delay, maxExtraPercent, burst);
+    }
+
+    private Hedging(Duration delay, int maxExtraPercent, int burst) {
+      if (burst < 0 || burst > 10_000) {
+        throw new IllegalArgumentException(
+            "hedge burst must be between 0 and 10000 but was " + burst);
+      }
+      // Never below one hedge, or the percentage's deposits could never add up to a hedge.
+      this.cap = Math.max(1, burst) * HEDGE;
+      this.balance = new AtomicLong(burst * HEDGE);
       if (delay.isNegative() || delay.isZero()) {
         throw new IllegalArgumentException("hedge delay must be positive but was " + delay);
       }
@@ -415,10 +434,10 @@ public final class Call implements PickArgs {
       long b;
       do {
         b = balance.get();
-        if (b >= BURST * HEDGE) {
+        if (b >= cap) {
           return;
         }
-      } while (!balance.compareAndSet(b, Math.min(BURST * HEDGE, b + deposit)));
+      } while (!balance.compareAndSet(b, Math.min(cap, b + deposit)));
     }
 
     /** How many hedges were sent. */

@@ -11,6 +11,7 @@ import org.apache.thrift.protocol.TProtocolDecorator;
 import org.apache.thrift.protocol.TProtocolException;
 import org.apache.thrift.protocol.TSet;
 import org.apache.thrift.protocol.TStruct;
+import org.apache.thrift.transport.TTransportException;
 
 /*
  * Unfinished exchanges
@@ -21,15 +22,30 @@ import org.apache.thrift.protocol.TStruct;
  * This decorator counts calls written (CALL messages; ONEWAY ones get no reply) against replies
  * read to readMessageEnd, and notes protocol errors (garbage on the wire: the bytes no longer line
  * up with messages). A connection is clean when every reply was read and nothing was garbled.
+ *
+ * Framing mismatches
+ * ------------------
+ * A framed client and an unframed server (or the reverse) do not understand each other, and
+ * libthrift's own errors do not say so: a framed client reads an unframed reply's version word as
+ * a negative frame size, and a server that cannot parse a request closes the connection, which the
+ * client sees as an end of stream before any reply, and a stock TThreadPoolServer reads a frame's
+ * size as the length of a method name and waits for bytes that never come (the client's read times
+ * out). So a frame size that is negative or too large, an end of stream or a timeout before the
+ * first reply on a connection, and a reply header that is not Thrift are rethrown (same type and
+ * cause) with a message that names the likely cause: framed vs unframed.
  */
 
 /** A protocol that knows whether its connection is between exchanges. Not thread-safe. */
 final class ExchangeProtocol extends TProtocolDecorator {
+  private final boolean framed;
   private int awaiting;
   private boolean garbled;
+  private boolean answered;
 
-  ExchangeProtocol(TProtocol protocol) {
+  /** Tracks exchanges over {@code protocol}, whose transport is framed if {@code framed}. */
+  ExchangeProtocol(TProtocol protocol, boolean framed) {
     super(protocol);
+    this.framed = framed;
   }
 
   /** Every reply read to the end and no protocol error: the connection may be reused. */
@@ -55,13 +71,41 @@ final class ExchangeProtocol extends TProtocolDecorator {
     try {
       return super.readMessageBegin();
     } catch (TProtocolException e) {
-      throw garbled(e);
+      garbled = true;
+      throw new TProtocolException(e.getType(), framingHint(e.getMessage()), e);
+    } catch (TTransportException e) {
+      if (isFramingMismatch(e)) {
+        throw new TTransportException(e.getType(), framingHint(e.getMessage()), e);
+      }
+      throw e;
     }
+  }
+
+  private boolean isFramingMismatch(TTransportException e) {
+    String m = String.valueOf(e.getMessage());
+    // A stock unframed server waits for the rest of a framed request: the framed client times out.
+    boolean nothingYet =
+        e.getType() == TTransportException.END_OF_FILE
+            || (framed && ThriftOutcomes.classify(e) == dev.switchboard.lb.Outcome.TIMEOUT);
+    return (nothingYet && !answered) || (framed && m.contains("frame size"));
+  }
+
+  private String framingHint(String cause) {
+    return "framed vs unframed? "
+        + cause
+        + ": this client is "
+        + (framed ? "framed" : "unframed")
+        + (answered ? "" : " and the server never answered on this connection")
+        + "; the server may be "
+        + (framed
+            ? "unframed (a TThreadPoolServer with TSocket): use ThriftTransportConfig framed(false)"
+            : "framed (a non-blocking server): use ThriftTransportConfig framed(true)");
   }
 
   @Override
   public void readMessageEnd() throws TException {
     super.readMessageEnd();
+    answered = true;
     if (awaiting > 0) {
       awaiting--;
     }

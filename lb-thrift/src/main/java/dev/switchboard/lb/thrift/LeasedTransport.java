@@ -42,7 +42,7 @@ public final class LeasedTransport extends TLayeredTransport {
     this.pool = pool;
     this.connection = connection;
     this.lease = lease;
-    this.protocol = new ExchangeProtocol(config.protocol().wrap(this));
+    this.protocol = new ExchangeProtocol(config.protocol().wrap(this), config.framed());
   }
 
   /** The lease on the endpoint this transport talks to. */

@@ -20,7 +20,8 @@ import org.apache.thrift.protocol.TProtocol;
  * One attempt of a generated client's method on a pooled connection to the lease's endpoint: the
  * connect and the read are bounded by the lease's attempt deadline, the connection goes back to the
  * pool only if its exchange finished cleanly, and an attempt the engine abandons (a hedge won, the
- * caller cancelled) has its connection closed, which ends its read at once. The proxy's {@link
+ * caller cancelled) stops waiting for its reply at once; the pool reads that reply in the
+ * background and keeps the connection (see {@link SocketTransport}). The proxy's {@link
  * ThriftInterceptor}s run around each attempt ({@link AttemptChain}). Thread-safe: each run uses a
  * connection of its own.
  */
@@ -73,6 +74,7 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
     if (lease.isCancellable()) {
       Claim c = new Claim(connection);
       claim = c;
+      connection.abandonable();
       lease.onCancel(c::abort);
     }
     boolean reusable = false;
@@ -131,7 +133,7 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
 
   /**
    * Who ends a connection's use: its attempt (returning it to the pool) or the engine abandoning
-   * the attempt (closing it), whichever comes first; the other leaves it alone. Thread-safe.
+   * the attempt (ending its wait for the reply), whichever comes first. Thread-safe.
    */
   private static final class Claim {
     private final PooledConnection connection;
@@ -143,7 +145,8 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
 
     void abort() {
       if (taken.compareAndSet(false, true)) {
-        connection.close();
+        connection
+            .abandon(); // ends a wait for the reply; the pool drains it and keeps the connection
       }
     }
 

@@ -4,23 +4,26 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import org.apache.thrift.transport.TSocket;
+import org.apache.thrift.TException;
+import org.apache.thrift.protocol.TProtocolUtil;
+import org.apache.thrift.protocol.TType;
 import org.apache.thrift.transport.TTransport;
 import org.apache.thrift.transport.TTransportException;
 import org.apache.thrift.transport.layered.TFramedTransport;
 
 /**
  * One open connection to one endpoint: a socket on a {@link SocketChannel} (so an idle connection
- * can be checked for a closed peer without blocking), optionally TLS, wrapped as a Thrift transport
- * and protocol. Used by one call at a time; not thread-safe.
+ * can be checked for a closed peer without blocking, and a wait for a reply can be abandoned),
+ * optionally TLS, wrapped as a Thrift transport and protocol. Used by one call at a time; not
+ * thread-safe, except {@link #abandon()}.
  */
 final class PooledConnection {
   private final SocketChannel channel;
   private final Socket socket;
+  private final SocketTransport socketTransport;
   final TTransport transport;
   final ExchangeProtocol protocol;
   final long createdNanos;
@@ -29,13 +32,18 @@ final class PooledConnection {
   private PooledConnection(
       SocketChannel channel,
       Socket socket,
-      TTransport transport,
+      SocketTransport socketTransport,
       ThriftTransportConfig config,
-      long now) {
+      long now)
+      throws TTransportException {
     this.channel = channel;
     this.socket = socket;
-    this.transport = transport;
-    this.protocol = new ExchangeProtocol(config.protocol().wrap(transport));
+    this.socketTransport = socketTransport;
+    this.transport =
+        config.framed()
+            ? new TFramedTransport(socketTransport, config.maxFrameSize())
+            : socketTransport;
+    this.protocol = new ExchangeProtocol(config.protocol().wrap(transport), config.framed());
     this.createdNanos = now;
     this.idleSinceNanos = now;
   }
@@ -69,11 +77,8 @@ final class PooledConnection {
         socket = ssl;
       }
       socket.setSoTimeout(Timeouts.millis(config.readTimeout()));
-      TTransport transport = new TSocket(socket);
-      if (config.framed()) {
-        transport = new TFramedTransport(transport, config.maxFrameSize());
-      }
-      return new PooledConnection(channel, socket, transport, config, now);
+      return new PooledConnection(
+          channel, socket, new SocketTransport(channel, socket), config, now);
     } catch (IOException | TTransportException | RuntimeException e) {
       closeQuietly(channel);
       throw new ConnectFailedException(
@@ -97,20 +102,60 @@ final class PooledConnection {
 
   /**
    * Whether the idle connection still looks usable: open, and the peer has neither closed it nor
-   * sent anything unasked (checked with one non-blocking read of the channel).
+   * sent anything unasked (see {@link SocketTransport#looksAlive()}).
    */
   boolean looksAlive() {
-    if (!transport.isOpen() || socket.isClosed() || !channel.isOpen()) {
-      return false;
-    }
+    return socketTransport.looksAlive();
+  }
+
+  /** Bytes received on the socket and not read yet (still encrypted, under TLS). */
+  int bytesWaiting() {
+    return socketTransport.bytesWaiting();
+  }
+
+  /** The current call may be abandoned by {@link #abandon()} (it is hedged or asynchronous). */
+  void abandonable() {
+    socketTransport.abandonable(true);
+  }
+
+  /**
+   * Abandons the current call: if it is still waiting for its reply, the wait ends at once and the
+   * pool reads the reply in the background; a reply already arriving is read by the call. Never
+   * closes the connection. Thread-safe.
+   */
+  void abandon() {
+    socketTransport.abandon();
+  }
+
+  /**
+   * Whether the last call was abandoned; with nothing of its reply read, if {@code beforeReply}.
+   */
+  boolean wasAbandoned(boolean beforeReply) {
+    return beforeReply ? socketTransport.abandonedBeforeReply() : socketTransport.abandoned();
+  }
+
+  /**
+   * Reads and drops the replies still owed on this connection (those of an abandoned call), each
+   * within {@code readMillis}; true if the connection is clean afterwards.
+   */
+  boolean drainReplies(int readMillis) {
+    socketTransport.reset();
     try {
-      channel.configureBlocking(false);
-      int n = channel.read(ByteBuffer.allocate(1));
-      channel.configureBlocking(true);
-      return n == 0;
-    } catch (IOException | RuntimeException e) {
+      setReadTimeout(readMillis);
+      while (!protocol.isClean()) {
+        protocol.readMessageBegin();
+        TProtocolUtil.skip(protocol, TType.STRUCT);
+        protocol.readMessageEnd();
+      }
+      return true;
+    } catch (TException | RuntimeException e) {
       return false;
     }
+  }
+
+  /** Ready for the next call: forgets the last call's abandonment. */
+  void resetUse() {
+    socketTransport.reset();
   }
 
   void close() {

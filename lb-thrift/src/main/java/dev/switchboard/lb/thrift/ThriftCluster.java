@@ -181,13 +181,17 @@ public final class ThriftCluster implements AutoCloseable {
     int idle = 0;
     long created = 0;
     int count = 0;
+    long kept = 0;
+    long closed = 0;
     for (TransportPool p : pools) {
       open += p.open();
       idle += p.idle();
       created += p.created();
+      kept += p.abandonedKept();
+      closed += p.abandonedClosed();
       count++;
     }
-    return new PoolStats(open, idle, created, count);
+    return new PoolStats(open, idle, created, count, kept, closed);
   }
 
   private void evictIdle() {

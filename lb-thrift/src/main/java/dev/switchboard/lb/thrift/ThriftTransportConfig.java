@@ -43,7 +43,10 @@ public final class ThriftTransportConfig {
     this.warmUpJitter = b.warmUpJitter;
   }
 
-  /** Framed transport, binary protocol, 1 s connect, 10 s read, 64 connections per endpoint. */
+  /**
+   * Framed transport, binary protocol, 1 s connect, 10 s read, 64 connections per endpoint, all 64
+   * of which may stay idle (for at most 60 s).
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -131,7 +134,7 @@ public final class ThriftTransportConfig {
     private @Nullable SSLContext sslContext;
     private boolean verifyHostname = true;
     private int maxConnectionsPerEndpoint = 64;
-    private int maxIdlePerEndpoint = 16;
+    private int maxIdlePerEndpoint = 64;
     private Duration idleTimeout = Duration.ofSeconds(60);
     private Duration validateAfterIdle = Duration.ofSeconds(1);
     private int warmUpConnections = 1;
@@ -139,7 +142,11 @@ public final class ThriftTransportConfig {
 
     private Builder() {}
 
-    /** Framed transport ({@code TFramedTransport}), required by non-blocking servers. */
+    /**
+     * Framed transport ({@code TFramedTransport}, the default), required by non-blocking servers;
+     * {@code false} for the classic {@code TThreadPoolServer} over {@code TSocket}. A mismatch
+     * fails the first call with a message that says "framed vs unframed".
+     */
     public Builder framed(boolean framed) {
       this.framed = framed;
       return this;
@@ -180,7 +187,12 @@ public final class ThriftTransportConfig {
       return this;
     }
 
-    /** The most connections (and so calls in flight) per endpoint, and the most kept idle. */
+    /**
+     * The most connections (and so calls in flight) per endpoint, and the most kept idle. By
+     * default both are 64: a pool keeps as many connections as its busiest moment used (idle ones
+     * close after {@link #idle idleTimeout}), so a burst of callers does not close and reopen
+     * connections; a smaller {@code maxIdlePerEndpoint} trades reconnects for fewer idle sockets.
+     */
     public Builder pool(int maxConnectionsPerEndpoint, int maxIdlePerEndpoint) {
       if (maxConnectionsPerEndpoint < 1) {
         throw new IllegalArgumentException(

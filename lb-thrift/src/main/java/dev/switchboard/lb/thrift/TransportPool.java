@@ -4,6 +4,11 @@ import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.Ticker;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -13,7 +18,10 @@ import org.jspecify.annotations.Nullable;
  * The connections to one endpoint: the idle ones kept most-recently-used first, opened on demand
  * when none is idle. The number in use is bounded by the cluster's in-flight limit (one call per
  * connection), the number idle by {@code maxIdlePerEndpoint}. A connection that failed in any way
- * is closed, never reused; one idle too long is closed; one idle a while is checked before reuse.
+ * is closed, never reused; one idle too long is closed; one idle a while is checked before reuse. A
+ * connection whose call was abandoned while it waited for its reply (a hedge won, the caller
+ * cancelled) has that reply read and dropped on a drain thread, within the read timeout, and is
+ * then kept like any other (see {@link SocketTransport}).
  *
  * <p>Thread-safe and lock-free.
  */
@@ -27,6 +35,9 @@ final class TransportPool implements AutoCloseable {
   private final AtomicInteger idleCount = new AtomicInteger();
   private final AtomicInteger open = new AtomicInteger();
   private final AtomicLong created = new AtomicLong();
+  private final AtomicInteger draining = new AtomicInteger();
+  private final AtomicLong abandonedKept = new AtomicLong();
+  private final AtomicLong abandonedClosed = new AtomicLong();
   private volatile boolean closed;
   private final Consumer<TransportPool> onClose;
   private volatile @Nullable NonblockingPool nonblocking;
@@ -78,6 +89,14 @@ final class TransportPool implements AutoCloseable {
    * sent for on it was read (see {@link ExchangeProtocol}), and there is room.
    */
   void release(PooledConnection c, boolean reusable) {
+    if (c.wasAbandoned(true) && !closed) {
+      drain(c);
+      return;
+    }
+    if (c.wasAbandoned(false) && !reusable) {
+      abandonedClosed.incrementAndGet(); // abandoned while its reply was arriving
+    }
+    c.resetUse();
     if (!reusable || !c.isClean() || closed || idleCount.get() >= config.maxIdlePerEndpoint()) {
       destroy(c);
       return;
@@ -87,6 +106,33 @@ final class TransportPool implements AutoCloseable {
     idleCount.incrementAndGet();
     if (closed) {
       closeIdle(); // raced with close(): do not strand it
+    }
+  }
+
+  /**
+   * Reads the abandoned call's reply on a drain thread and keeps the connection if that leaves it
+   * clean; closes it if the reply does not come within the read timeout, or too many connections of
+   * this endpoint are draining already.
+   */
+  private void drain(PooledConnection c) {
+    if (draining.incrementAndGet() > config.maxConnectionsPerEndpoint()) {
+      draining.decrementAndGet();
+      abandonedClosed.incrementAndGet();
+      destroy(c);
+      return;
+    }
+    try {
+      Drainer.EXECUTOR.execute(
+          () -> {
+            boolean clean = c.drainReplies(Timeouts.millis(config.readTimeout()));
+            draining.decrementAndGet();
+            (clean ? abandonedKept : abandonedClosed).incrementAndGet();
+            release(c, clean);
+          });
+    } catch (RejectedExecutionException e) {
+      draining.decrementAndGet();
+      abandonedClosed.incrementAndGet();
+      destroy(c);
     }
   }
 
@@ -177,6 +223,16 @@ final class TransportPool implements AutoCloseable {
     return pool;
   }
 
+  /** Connections of abandoned calls kept after their reply was drained. */
+  long abandonedKept() {
+    return abandonedKept.get();
+  }
+
+  /** Connections of abandoned calls closed (reply arriving, not drained in time, or too many). */
+  long abandonedClosed() {
+    return abandonedClosed.get();
+  }
+
   /** Closes idle connections now and the others as their calls finish; idempotent. */
   @Override
   public void close() {
@@ -193,5 +249,25 @@ final class TransportPool implements AutoCloseable {
   @Override
   public String toString() {
     return "TransportPool{" + instance.address() + ", open=" + open + ", idle=" + idleCount + "}";
+  }
+
+  /** The drain threads, shared by every pool: made on demand, gone after a minute idle. */
+  private static final class Drainer {
+    static final ExecutorService EXECUTOR = executor();
+
+    private static ExecutorService executor() {
+      AtomicInteger threads = new AtomicInteger();
+      return new ThreadPoolExecutor(
+          0,
+          Integer.MAX_VALUE,
+          60,
+          TimeUnit.SECONDS,
+          new SynchronousQueue<>(),
+          r -> {
+            Thread t = new Thread(r, "switchboard-thrift-drain-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
+    }
   }
 }
