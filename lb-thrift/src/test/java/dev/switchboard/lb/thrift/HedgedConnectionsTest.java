@@ -45,6 +45,7 @@ class HedgedConnectionsTest {
     for (EchoHandler handler : List.of(slow, new EchoHandler())) {
       servers.add(
           ThriftServer.builder(handler, new Echo.Processor<>(handler))
+              .host("127.0.0.1")
               .registry(f.registry)
               .tls(certs.server(), true)
               .drain(Duration.ZERO, Duration.ofSeconds(1))

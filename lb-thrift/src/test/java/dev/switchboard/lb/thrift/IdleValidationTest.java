@@ -45,6 +45,7 @@ class IdleValidationTest {
     EchoHandler handler = new EchoHandler();
     try (ThriftServer server =
             ThriftServer.builder(handler, new Echo.Processor<>(handler))
+                .host("127.0.0.1")
                 .registry(new StaticRegistry())
                 .tls(certs.server(), true)
                 .drain(Duration.ZERO, Duration.ofSeconds(1))

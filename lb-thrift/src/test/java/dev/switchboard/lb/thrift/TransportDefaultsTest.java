@@ -65,6 +65,7 @@ class TransportDefaultsTest {
     EchoHandler handler = new EchoHandler();
     try (ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
+            .host("127.0.0.1")
             .registry(registry)
             .framed(false)
             .drain(Duration.ZERO, Duration.ofSeconds(1))
@@ -86,6 +87,7 @@ class TransportDefaultsTest {
     EchoHandler handler = new EchoHandler();
     try (ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
+            .host("127.0.0.1")
             .registry(registry)
             .drain(Duration.ZERO, Duration.ofSeconds(1))
             .start()) {
