@@ -186,11 +186,15 @@ final class Race<T, X extends Exception> implements HedgeWatch.Watched {
 
   /**
    * The hedge answered first and abandoned the primary: the primary's endpoint is charged the time
-   * it took, and the hedge's answer is the call's.
+   * it took (or its own connect failure or timeout, if it ended so), and the hedge's answer is the
+   * call's.
    */
   private T hedgeWon(@Nullable T result, @Nullable Exception error) throws X {
     if (!primary.isCompleted()) {
-      primary.complete(Outcome.SUCCESS);
+      Outcome own = error == null ? Outcome.SUCCESS : attempt.classify(Attempts.unwrap(error));
+      // A primary that could not connect or timed out failed on its own (see
+      // Attempts.isOwnFailure): charge that, not a slow answer, or a black hole never leaves.
+      primary.complete(Attempts.isOwnFailure(own) ? own : Outcome.SUCCESS);
     }
     outcome = hedgeOutcome;
     if (error == null) {

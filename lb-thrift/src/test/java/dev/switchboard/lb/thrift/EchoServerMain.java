@@ -4,16 +4,20 @@ import dev.switchboard.lb.thrift.test.Echo;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Runs one echo {@link ThriftServer} in its own JVM (for tests that kill a real process): prints
- * {@code READY <port>} once it serves, then runs until killed.
+ * Runs one echo {@link ThriftServer} in its own JVM (for tests that kill a real process or cut its
+ * network): prints {@code READY <port>} once it serves, then runs until killed. The optional first
+ * argument is the address to listen on (default 127.0.0.1), such as a network lab host's.
  */
 public final class EchoServerMain {
   private EchoServerMain() {}
 
   public static void main(String[] args) throws Exception {
     EchoHandler handler = new EchoHandler();
-    ThriftServer server =
-        ThriftServer.builder(handler, new Echo.Processor<>(handler)).port(0).start();
+    ThriftServer.Builder builder = ThriftServer.builder(handler, new Echo.Processor<>(handler));
+    if (args.length > 0) {
+      builder.host(args[0]);
+    }
+    ThriftServer server = builder.port(0).start();
     handler.identity(server.instance().address());
     System.out.println("READY " + server.port());
     System.out.flush();
