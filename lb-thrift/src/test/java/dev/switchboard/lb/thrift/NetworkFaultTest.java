@@ -50,6 +50,44 @@ class NetworkFaultTest {
         c -> c.hedge(Duration.ofMillis(50), 10));
   }
 
+  /**
+   * A hedge answers while the primary still waits for a black-holed host's SYN-ACK: the caller gets
+   * the answer without waiting for the connect timeout (the abandoned connect is aborted), and the
+   * connect counts against the host.
+   */
+  @Test
+  void hedgeWinsWhilePrimaryConnectsToBlackHole_callerNotHeldForConnectTimeout() throws Exception {
+    try (NetworkLab lab = NetworkLab.open();
+        FaultScenario s = new FaultScenario(lab, "connect");
+        ThriftCluster cluster =
+            ThriftCluster.create(
+                Cluster.builder("echo").registry(s.registry).policy(BalancingPolicy.roundRobin()),
+                ThriftTransportConfig.builder()
+                    .connectTimeout(Duration.ofSeconds(5))
+                    .warmUp(0, Duration.ZERO)
+                    .build())) {
+      Echo.Iface echo =
+          ThriftClients.builder(Echo.Iface.class, Echo.Client::new, cluster)
+              .idempotent("whoami")
+              .timeout(Duration.ofSeconds(20))
+              .hedge(Duration.ofMillis(50), 100)
+              .build();
+      s.host.blackHole(); // before any connection to it: every call there must connect
+      long slowest = 0;
+      for (int i = 0; i < 6; i++) {
+        long start = System.nanoTime();
+        assertThat(echo.whoami()).doesNotStartWith(s.host.address());
+        slowest = Math.max(slowest, System.nanoTime() - start);
+      }
+      System.out.printf(
+          "[hedged connect to a black hole] slowest of 6 calls %.0f ms%n", slowest / 1e6);
+      assertThat(Duration.ofNanos(slowest)).isLessThan(Duration.ofSeconds(5));
+      assertThat(FaultScenario.snapshot(cluster, s.victimAddress).failures())
+          .as("connects abandoned after the hedge won, recorded against the host")
+          .isPositive();
+    }
+  }
+
   /** Scenario 1: the host vanishes (every packet dropped, no RST) and stays registered. */
   private static void vanishedServer(
       String label, BalancingPolicy policy, UnaryOperator<ThriftClients.Builder<Echo.Iface>> client)
