@@ -381,7 +381,8 @@ public final class Call implements PickArgs {
 
     private static final long HEDGE = 1_000;
 
-    final long delayNanos;
+    private final long delayNanos;
+    private final @Nullable LatencyWindow window;
     private final long deposit;
     private final AtomicLong balance = new AtomicLong(BURST * HEDGE);
     private final LongAdder sent = new LongAdder();
@@ -395,19 +396,47 @@ public final class Call implements PickArgs {
      *     is not between 1 and 100
      */
     public static Hedging of(Duration delay, int maxExtraPercent) {
-      return new Hedging(delay, maxExtraPercent);
-    }
-
-    private Hedging(Duration delay, int maxExtraPercent) {
       if (delay.isNegative() || delay.isZero()) {
         throw new IllegalArgumentException("hedge delay must be positive but was " + delay);
       }
+      return new Hedging(delay.toNanos(), null, maxExtraPercent);
+    }
+
+    /**
+     * Hedges a call that has not answered after the latency percentile matching {@code
+     * maxExtraPercent} (1%: the p99, 10%: the p90; at most the p99.9, at least the median) of this
+     * client's recent calls, at least 1 ms, within {@code maxExtraPercent}% extra attempts (plus a
+     * burst of {@value #BURST}) — Finagle's backup requests. Hedges start once 200 calls were seen.
+     *
+     * @throws IllegalArgumentException if {@code maxExtraPercent} is not between 1 and 100
+     */
+    public static Hedging adaptive(int maxExtraPercent) {
+      double q = Math.min(0.999, Math.max(0.5, 1 - maxExtraPercent / 100.0));
+      return new Hedging(LatencyWindow.NONE, new LatencyWindow(q), maxExtraPercent);
+    }
+
+    private Hedging(long delayNanos, @Nullable LatencyWindow window, int maxExtraPercent) {
       if (maxExtraPercent < 1 || maxExtraPercent > 100) {
         throw new IllegalArgumentException(
             "maxExtraPercent must be between 1 and 100 but was " + maxExtraPercent);
       }
-      this.delayNanos = delay.toNanos();
+      this.delayNanos = delayNanos;
+      this.window = window;
       this.deposit = 10L * maxExtraPercent;
+    }
+
+    /** The delay before a hedge now, or {@link Long#MAX_VALUE} if calls are not hedged yet. */
+    long delayNanos() {
+      LatencyWindow w = window;
+      return w == null ? delayNanos : w.delayNanos();
+    }
+
+    /** A primary attempt answered after {@code latencyNanos} (or was abandoned after it). */
+    void recordLatency(long latencyNanos, long nowNanos) {
+      LatencyWindow w = window;
+      if (w != null) {
+        w.record(latencyNanos, nowNanos);
+      }
     }
 
     /** A hedgeable call started. */
@@ -441,7 +470,13 @@ public final class Call implements PickArgs {
 
     @Override
     public String toString() {
-      return "Hedging{after " + java.time.Duration.ofNanos(delayNanos) + ", sent " + sent() + "}";
+      long d = delayNanos();
+      return "Hedging{"
+          + (window == null ? "after " : "adaptive, now ")
+          + (d == LatencyWindow.NONE ? "none yet" : java.time.Duration.ofNanos(d).toString())
+          + ", sent "
+          + sent()
+          + "}";
     }
 
     /** Takes one hedge from the budget; false when it is spent. */

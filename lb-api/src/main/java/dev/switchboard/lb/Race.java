@@ -140,8 +140,11 @@ final class Race<T, X extends Exception> implements HedgeWatch.Watched {
   /** Runs the primary attempt on this thread, raced by a hedge; sets {@link #outcome}. */
   T run() throws X {
     Cluster cluster = call.cluster();
-    dueNanos = cluster.ticker().read() + hedging.delayNanos;
-    cluster.watchForHedge(this);
+    long delay = hedging.delayNanos();
+    if (delay != LatencyWindow.NONE) { // an adaptive delay has none until it has seen enough calls
+      dueNanos = cluster.ticker().read() + delay;
+      cluster.watchForHedge(this);
+    }
     T result = null;
     Exception error = null;
     try {
@@ -150,13 +153,19 @@ final class Race<T, X extends Exception> implements HedgeWatch.Watched {
       error = e;
     }
     if (state() == HEDGE_WON) {
+      hedging.recordLatency(
+          cluster.ticker().read() - primary.startNanos(), cluster.ticker().read());
       return hedgeWon(result, error);
     }
     Outcome outcome =
         error == null
             ? Attempts.finishReturned(primary)
             : Attempts.finishThrown(primary, error, attempt::classify, true);
-    outcome = outcome;
+    this.outcome = outcome; // read by Call.run to decide on a retry
+    if (outcome == Outcome.SUCCESS || outcome == Outcome.APPLICATION_ERROR) {
+      long now = cluster.ticker().read();
+      hedging.recordLatency(now - primary.startNanos(), now);
+    }
     if (!outcome.isEndpointFailure()) {
       // An answer (or cancelled): it stands unless the hedge won at the same moment.
       return primaryAnswered() ? Attempts.deliver(result, error) : hedgeWon(result, error);
