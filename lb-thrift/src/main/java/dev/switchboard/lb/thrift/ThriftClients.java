@@ -38,7 +38,8 @@ import org.jspecify.annotations.Nullable;
  * another endpoint when safe: connect failures always, timeouts and broken connections only for
  * methods declared idempotent. Oneway methods are sent and not awaited. With {@link Builder#hedge},
  * an idempotent call that has not answered after a delay is also sent to another endpoint, and the
- * first answer wins. The proxy is thread-safe. When no endpoint can take a call, it throws {@link
+ * first answer wins (by default after the p99 of recent calls, for idempotent methods). The proxy
+ * is thread-safe. When no endpoint can take a call, it throws {@link
  * dev.switchboard.lb.NoHealthyEndpointException} (unchecked).
  */
 public final class ThriftClients {
@@ -65,6 +66,7 @@ public final class ThriftClients {
     private final Map<String, Function<Object[], ?>> hashKeys = new HashMap<>();
     private Duration timeout;
     private @Nullable Hedging hedging;
+    private boolean hedgingSet;
 
     private Builder(
         Class<I> iface, Function<TProtocol, ? extends I> clientFactory, ThriftCluster cluster) {
@@ -134,10 +136,23 @@ public final class ThriftClients {
      * so far (so latency-aware policies learn it is slow). Hedges are limited to {@code
      * maxExtraPercent}% of the calls, plus a burst of {@value Hedging#BURST}, so a slowdown of
      * every endpoint does not double the load. Pick {@code delay} around the latency percentile you
-     * are willing to wait for (for example the p99 of a healthy endpoint). Off by default.
+     * are willing to wait for (for example the p99 of a healthy endpoint).
+     *
+     * <p>By default, a proxy with {@link #idempotent} methods hedges them adaptively ({@link
+     * Hedging#adaptive}{@code (1)}: after the p99 of its recent calls, within 1% extra attempts, as
+     * Finagle's {@code MethodBuilder.idempotent}), so a server that stops answering holds a call
+     * for about the p99 rather than a timeout; {@link #noHedging()} turns that off.
      */
     public Builder<I> hedge(Duration delay, int maxExtraPercent) {
       this.hedging = Hedging.of(delay, maxExtraPercent);
+      this.hedgingSet = true;
+      return this;
+    }
+
+    /** Never hedges, not even the idempotent methods (see {@link #hedge}). */
+    public Builder<I> noHedging() {
+      this.hedging = null;
+      this.hedgingSet = true;
       return this;
     }
 
@@ -199,7 +214,7 @@ public final class ThriftClients {
       this.idempotent = Set.copyOf(b.idempotent);
       this.hashKeys = Map.copyOf(b.hashKeys);
       this.timeout = b.timeout;
-      this.hedging = b.hedging;
+      this.hedging = b.hedgingSet || idempotent.isEmpty() ? b.hedging : Hedging.adaptive(1);
       if (hedging != null) {
         thrift.register(hedging);
       }
