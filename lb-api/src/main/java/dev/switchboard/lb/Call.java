@@ -42,7 +42,11 @@ import org.slf4j.LoggerFactory;
  * Hedging (Call.hedge, idempotent calls only): when an attempt has not answered after the delay,
  * the same call goes to another endpoint; the first answer wins and the other attempt is
  * abandoned through its lease's cancel hooks. A primary cut short by a winning hedge is finished
- * as answered, slowly (its endpoint is charged the time it took). The blocking path runs the
+ * as answered, slowly (its endpoint is charged the time it took), unless it failed on its own: a
+ * connect that failed or a read that timed out is recorded as such (Attempts.isOwnFailure), or a
+ * server that stopped answering would never leave rotation while hedges rescue its calls. The
+ * delay is fixed, or adaptive: the percentile of recent primaries' latencies that matches the
+ * hedge budget (LatencyWindow). The blocking path runs the
  * primary on the caller's thread and hedges on the cluster's hedge threads; the asynchronous path
  * runs both as futures.
  *
