@@ -407,15 +407,16 @@ public final class Call implements PickArgs {
     }
 
     /**
-     * Hedges a call that has not answered after the latency percentile matching {@code
-     * maxExtraPercent} (1%: the p99, 10%: the p90; at most the p99.9, at least the median) of this
-     * client's recent calls, at least 1 ms, within {@code maxExtraPercent}% extra attempts (plus a
-     * burst of {@value #BURST}) — Finagle's backup requests. Hedges start once 200 calls were seen.
+     * Hedges a call that has not answered after a latency percentile of this client's recent calls
+     * (at least 1 ms), within {@code maxExtraPercent}% extra attempts plus a burst of {@value
+     * #BURST} — Finagle's backup requests. The percentile spends half the budget on slow calls and
+     * keeps the rest for bursts (a server that stops answering): 2% hedges after the p99, 20% after
+     * the p90 (at most the p99.9, at least the median). Hedges start once 200 calls were seen.
      *
      * @throws IllegalArgumentException if {@code maxExtraPercent} is not between 1 and 100
      */
     public static Hedging adaptive(int maxExtraPercent) {
-      double q = Math.min(0.999, Math.max(0.5, 1 - maxExtraPercent / 100.0));
+      double q = Math.min(0.999, Math.max(0.5, 1 - maxExtraPercent / 200.0));
       return new Hedging(LatencyWindow.NONE, new LatencyWindow(q), maxExtraPercent);
     }
 

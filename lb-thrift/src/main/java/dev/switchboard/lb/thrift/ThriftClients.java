@@ -139,7 +139,7 @@ public final class ThriftClients {
      * are willing to wait for (for example the p99 of a healthy endpoint).
      *
      * <p>By default, a proxy with {@link #idempotent} methods hedges them adaptively ({@link
-     * Hedging#adaptive}{@code (1)}: after the p99 of its recent calls, within 1% extra attempts, as
+     * Hedging#adaptive}{@code (2)}: after the p99 of its recent calls, within 2% extra attempts, as
      * Finagle's {@code MethodBuilder.idempotent}), so a server that stops answering holds a call
      * for about the p99 rather than a timeout; {@link #noHedging()} turns that off.
      */
@@ -214,7 +214,7 @@ public final class ThriftClients {
       this.idempotent = Set.copyOf(b.idempotent);
       this.hashKeys = Map.copyOf(b.hashKeys);
       this.timeout = b.timeout;
-      this.hedging = b.hedgingSet || idempotent.isEmpty() ? b.hedging : Hedging.adaptive(1);
+      this.hedging = b.hedgingSet || idempotent.isEmpty() ? b.hedging : Hedging.adaptive(2);
       if (hedging != null) {
         thrift.register(hedging);
       }

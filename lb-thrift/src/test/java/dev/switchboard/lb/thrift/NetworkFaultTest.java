@@ -48,6 +48,12 @@ class NetworkFaultTest {
         c -> c.noHedging());
   }
 
+  /** Scenario 1 under peak EWMA at the defaults. */
+  @Test
+  void vanishedServer_peakEwma_noFailedIdempotentCall_leavesRotation() throws Exception {
+    vanishedServer("1 vanished, peak EWMA", BalancingPolicy.peakEwma(), c -> c);
+  }
+
   /** Scenario 1 under round robin, which keeps sending every third call to the host until out. */
   @Test
   void vanishedServer_roundRobin_noFailedIdempotentCall_leavesRotation() throws Exception {
