@@ -38,6 +38,28 @@ class HedgedCallTest {
   }
 
   @Test
+  void abandonedAttempt_ownConnectFailureOrTimeoutRecorded_brokenConnectionIsCancelled() {
+    f.addMembers(9001, 3);
+    try (Cluster cluster = f.builder().build()) {
+      for (Outcome own : List.of(Outcome.CONNECT_FAILURE, Outcome.TIMEOUT)) {
+        Lease lease = cluster.acquire();
+        lease.cancel(); // a hedge answered first
+        assertThat(Attempts.finishThrown(lease, new IllegalStateException(), e -> own, false))
+            .isEqualTo(own);
+        assertThat(lease.outcome()).isEqualTo(own);
+      }
+      // Abandoning closes the connection: the broken connection is its doing, not the endpoint's.
+      Lease lease = cluster.acquire();
+      lease.cancel();
+      assertThat(
+              Attempts.finishThrown(
+                  lease, new IllegalStateException(), e -> Outcome.TRANSPORT_FAILURE, false))
+          .isEqualTo(Outcome.CANCELLED);
+      assertThat(lease.outcome()).isEqualTo(Outcome.CANCELLED);
+    }
+  }
+
+  @Test
   void adaptive_noDelayUntilEnoughCalls() {
     LatencyWindow w = new LatencyWindow(0.99);
     for (int i = 0; i < 150; i++) {
