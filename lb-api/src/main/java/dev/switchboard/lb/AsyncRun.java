@@ -74,6 +74,7 @@ final class AsyncRun<T> implements HedgeWatch.Watched {
   private void startAttempt() {
     Lease lease;
     int n;
+    boolean watch;
     synchronized (this) {
       if (result.isDone()) {
         discardLast();
@@ -90,12 +91,14 @@ final class AsyncRun<T> implements HedgeWatch.Watched {
       inFlight++;
       primary = lease;
       discardLast();
-      hedgeAllowed = hedging != null;
+      long delay = hedging == null ? LatencyWindow.NONE : hedging.delayNanos();
+      hedgeAllowed = delay != LatencyWindow.NONE; // adaptive: none until enough calls were seen
       if (hedgeAllowed) {
-        hedgeDueNanos = cluster.ticker().read() + hedging.delayNanos;
+        hedgeDueNanos = cluster.ticker().read() + delay;
       }
+      watch = hedgeAllowed;
     }
-    if (hedging != null) {
+    if (watch) {
       cluster.watchForHedge(this);
     }
     launch(lease, false);
@@ -127,6 +130,11 @@ final class AsyncRun<T> implements HedgeWatch.Watched {
       }
       result.completeExceptionally(failure);
       return;
+    }
+    if (!isHedge && hedging != null && !outcome.isEndpointFailure()) {
+      // An answer, or abandoned (its hedge answered first) after waiting this long.
+      long now = cluster.ticker().read();
+      hedging.recordLatency(now - lease.startNanos(), now);
     }
     long delay;
     synchronized (this) {

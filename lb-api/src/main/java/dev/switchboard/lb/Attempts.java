@@ -35,19 +35,32 @@ final class Attempts {
       return lease.outcome();
     }
     Throwable t = unwrap(error);
-    if (lease.isCancelled()
-        || Outcome.isInterruption(t)
-        || (onCallersThread && Thread.currentThread().isInterrupted())) {
+    if (Outcome.isInterruption(t) || (onCallersThread && Thread.currentThread().isInterrupted())) {
       lease.close(); // CANCELLED: the caller's doing, nothing learned about the endpoint
       return Outcome.CANCELLED;
     }
     Outcome outcome = classifier.apply(t);
+    if (lease.isCancelled() && !isOwnFailure(outcome)) {
+      lease.close(); // abandoned: its failure may be the abandoning, nothing learned
+      return Outcome.CANCELLED;
+    }
     if (outcome == Outcome.CANCELLED) {
       lease.close();
     } else {
       lease.complete(outcome);
     }
     return outcome;
+  }
+
+  /**
+   * Whether an abandoned attempt's {@code outcome} is the endpoint's own failure rather than a
+   * consequence of the abandoning: abandoning closes a connection (a broken connection) or cancels
+   * a request, but never makes a connect fail or a read time out. Such failures are recorded even
+   * when a hedge answered first; otherwise an endpoint that stopped answering (a black hole), whose
+   * every call a hedge rescues, would never leave rotation.
+   */
+  static boolean isOwnFailure(Outcome outcome) {
+    return outcome == Outcome.CONNECT_FAILURE || outcome == Outcome.TIMEOUT;
   }
 
   @SuppressWarnings("unchecked") // an attempt throws only X or unchecked exceptions

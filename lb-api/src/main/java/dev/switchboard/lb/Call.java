@@ -42,7 +42,11 @@ import org.slf4j.LoggerFactory;
  * Hedging (Call.hedge, idempotent calls only): when an attempt has not answered after the delay,
  * the same call goes to another endpoint; the first answer wins and the other attempt is
  * abandoned through its lease's cancel hooks. A primary cut short by a winning hedge is finished
- * as answered, slowly (its endpoint is charged the time it took). The blocking path runs the
+ * as answered, slowly (its endpoint is charged the time it took), unless it failed on its own: a
+ * connect that failed or a read that timed out is recorded as such (Attempts.isOwnFailure), or a
+ * server that stopped answering would never leave rotation while hedges rescue its calls. The
+ * delay is fixed, or adaptive: the percentile of recent primaries' latencies that matches the
+ * hedge budget (LatencyWindow). The blocking path runs the
  * primary on the caller's thread and hedges on the cluster's hedge threads; the asynchronous path
  * runs both as futures.
  *
@@ -382,7 +386,8 @@ public final class Call implements PickArgs {
 
     private static final long HEDGE = 1_000;
 
-    final long delayNanos;
+    private final long delayNanos;
+    private final @Nullable LatencyWindow window;
     private final long deposit;
     private final long cap;
     private final AtomicLong balance;
@@ -397,7 +402,7 @@ public final class Call implements PickArgs {
      *     is not between 1 and 100
      */
     public static Hedging of(Duration delay, int maxExtraPercent) {
-      return new Hedging(delay, maxExtraPercent, BURST);
+      return of(delay, maxExtraPercent, BURST);
     }
 
     /**
@@ -407,26 +412,56 @@ public final class Call implements PickArgs {
      * @throws IllegalArgumentException also if {@code burst} is negative or above 10,000
      */
     public static Hedging of(Duration delay, int maxExtraPercent, int burst) {
-      return new Hedging(delay, maxExtraPercent, burst);
-    }
-
-    private Hedging(Duration delay, int maxExtraPercent, int burst) {
-      if (burst < 0 || burst > 10_000) {
-        throw new IllegalArgumentException(
-            "hedge burst must be between 0 and 10000 but was " + burst);
-      }
-      // Never below one hedge, or the percentage's deposits could never add up to a hedge.
-      this.cap = Math.max(1, burst) * HEDGE;
-      this.balance = new AtomicLong(burst * HEDGE);
       if (delay.isNegative() || delay.isZero()) {
         throw new IllegalArgumentException("hedge delay must be positive but was " + delay);
       }
+      return new Hedging(delay.toNanos(), null, maxExtraPercent, burst);
+    }
+
+    /**
+     * Hedges a call that has not answered after a latency percentile of this client's recent calls
+     * (at least 1 ms), within {@code maxExtraPercent}% extra attempts plus a burst of {@value
+     * #BURST} — Finagle's backup requests. The percentile spends half the budget on slow calls and
+     * keeps the rest for bursts (a server that stops answering): 2% hedges after the p99, 20% after
+     * the p90 (at most the p99.9, at least the median). Hedges start once 200 calls were seen.
+     *
+     * @throws IllegalArgumentException if {@code maxExtraPercent} is not between 1 and 100
+     */
+    public static Hedging adaptive(int maxExtraPercent) {
+      double q = Math.min(0.999, Math.max(0.5, 1 - maxExtraPercent / 200.0));
+      return new Hedging(LatencyWindow.NONE, new LatencyWindow(q), maxExtraPercent, BURST);
+    }
+
+    private Hedging(
+        long delayNanos, @Nullable LatencyWindow window, int maxExtraPercent, int burst) {
       if (maxExtraPercent < 1 || maxExtraPercent > 100) {
         throw new IllegalArgumentException(
             "maxExtraPercent must be between 1 and 100 but was " + maxExtraPercent);
       }
-      this.delayNanos = delay.toNanos();
+      if (burst < 0 || burst > 10_000) {
+        throw new IllegalArgumentException(
+            "hedge burst must be between 0 and 10000 but was " + burst);
+      }
+      this.delayNanos = delayNanos;
+      this.window = window;
       this.deposit = 10L * maxExtraPercent;
+      // Never below one hedge, or the percentage's deposits could never add up to a hedge.
+      this.cap = Math.max(1, burst) * HEDGE;
+      this.balance = new AtomicLong(burst * HEDGE);
+    }
+
+    /** The delay before a hedge now, or {@link Long#MAX_VALUE} if calls are not hedged yet. */
+    long delayNanos() {
+      LatencyWindow w = window;
+      return w == null ? delayNanos : w.delayNanos();
+    }
+
+    /** A primary attempt answered after {@code latencyNanos} (or was abandoned after it). */
+    void recordLatency(long latencyNanos, long nowNanos) {
+      LatencyWindow w = window;
+      if (w != null) {
+        w.record(latencyNanos, nowNanos);
+      }
     }
 
     /** A hedgeable call started. */
@@ -460,7 +495,13 @@ public final class Call implements PickArgs {
 
     @Override
     public String toString() {
-      return "Hedging{after " + java.time.Duration.ofNanos(delayNanos) + ", sent " + sent() + "}";
+      long d = delayNanos();
+      return "Hedging{"
+          + (window == null ? "after " : "adaptive, now ")
+          + (d == LatencyWindow.NONE ? "none yet" : java.time.Duration.ofNanos(d).toString())
+          + ", sent "
+          + sent()
+          + "}";
     }
 
     /** Takes one hedge from the budget; false when it is spent. */

@@ -96,7 +96,9 @@ public final class Cluster implements AutoCloseable {
     this.maxInFlight = config.maxInFlightPerEndpoint();
     this.admission = new Admission(this, state, serial, outliers, maxInFlight);
     this.healthChecker =
-        config.healthCheck() == null ? null : new HealthChecker(state, config.healthCheck());
+        config.healthCheck() == null
+            ? null
+            : new HealthChecker(state, config.healthCheck(), outliers);
     long wait = config.firstMembersWaitNanos();
     this.startupEndsNanos = ticker.read() + wait;
     state.firstAnswer.thenRun(() -> ready.complete(null));

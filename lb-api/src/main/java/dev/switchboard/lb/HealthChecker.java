@@ -23,12 +23,14 @@ final class HealthChecker implements AutoCloseable {
 
   private final ClusterState state;
   private final ActiveHealthCheck config;
+  private final OutlierDetector outliers;
   private final ExecutorService probes;
   private final Set<Endpoint> running = new HashSet<>(); // serial executor only
   private volatile boolean closed;
 
-  HealthChecker(ClusterState state, ActiveHealthCheck config) {
+  HealthChecker(ClusterState state, ActiveHealthCheck config, OutlierDetector outliers) {
     this.state = state;
+    this.outliers = outliers;
     this.config = config;
     AtomicInteger n = new AtomicInteger();
     String name = "switchboard-health-" + state.config.service() + "-";
@@ -104,6 +106,9 @@ final class HealthChecker implements AutoCloseable {
           e.startSlowStart(state.ticker.read());
         }
         logger.info("Service '{}': {} passes its health check again", service(), e.address());
+        if (h.ejected) {
+          outliers.restore(e); // the check saw it fail and recover: no need to wait out ejection
+        }
         state.requestRebuild();
       }
     } else {

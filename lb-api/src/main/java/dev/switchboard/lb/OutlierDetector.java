@@ -72,11 +72,24 @@ final class OutlierDetector {
         e.consecutiveFailures(),
         h.ejections);
     state.notifyListener(l -> l.endpointEjected(e, duration));
-    state.timer.schedule(() -> state.serial.execute(() -> restore(e)), duration);
+    long until = h.ejectedUntilNanos;
+    state.timer.schedule(() -> state.serial.execute(() -> restore(e, until)), duration);
     state.rebuild();
   }
 
-  private void restore(Endpoint e) {
+  /** The ejection ending at {@code until} is over, unless {@code e} was restored meanwhile. */
+  private void restore(Endpoint e, long until) {
+    if (e.health().ejectedUntilNanos == until) {
+      restore(e);
+    }
+  }
+
+  /**
+   * Ends {@code e}'s ejection now: its active health check saw it fail and pass again (Envoy's
+   * {@code successful_active_health_check_uneject_host}), so a server that was unreachable for a
+   * while is back as soon as it answers, not when a long ejection runs out. Serial executor only.
+   */
+  void restore(Endpoint e) {
     EndpointHealth h = e.health();
     if (!h.ejected) {
       return;

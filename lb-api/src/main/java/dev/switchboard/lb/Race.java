@@ -140,8 +140,11 @@ final class Race<T, X extends Exception> implements HedgeWatch.Watched {
   /** Runs the primary attempt on this thread, raced by a hedge; sets {@link #outcome}. */
   T run() throws X {
     Cluster cluster = call.cluster();
-    dueNanos = cluster.ticker().read() + hedging.delayNanos;
-    cluster.watchForHedge(this);
+    long delay = hedging.delayNanos();
+    if (delay != LatencyWindow.NONE) { // an adaptive delay has none until it has seen enough calls
+      dueNanos = cluster.ticker().read() + delay;
+      cluster.watchForHedge(this);
+    }
     T result = null;
     Exception error = null;
     try {
@@ -150,13 +153,19 @@ final class Race<T, X extends Exception> implements HedgeWatch.Watched {
       error = e;
     }
     if (state() == HEDGE_WON) {
+      hedging.recordLatency(
+          cluster.ticker().read() - primary.startNanos(), cluster.ticker().read());
       return hedgeWon(result, error);
     }
     Outcome outcome =
         error == null
             ? Attempts.finishReturned(primary)
             : Attempts.finishThrown(primary, error, attempt::classify, true);
-    outcome = outcome;
+    this.outcome = outcome; // read by Call.run to decide on a retry
+    if (outcome == Outcome.SUCCESS || outcome == Outcome.APPLICATION_ERROR) {
+      long now = cluster.ticker().read();
+      hedging.recordLatency(now - primary.startNanos(), now);
+    }
     if (!outcome.isEndpointFailure()) {
       // An answer (or cancelled): it stands unless the hedge won at the same moment.
       return primaryAnswered() ? Attempts.deliver(result, error) : hedgeWon(result, error);
@@ -186,11 +195,15 @@ final class Race<T, X extends Exception> implements HedgeWatch.Watched {
 
   /**
    * The hedge answered first and abandoned the primary: the primary's endpoint is charged the time
-   * it took, and the hedge's answer is the call's.
+   * it took (or its own connect failure or timeout, if it ended so), and the hedge's answer is the
+   * call's.
    */
   private T hedgeWon(@Nullable T result, @Nullable Exception error) throws X {
     if (!primary.isCompleted()) {
-      primary.complete(Outcome.SUCCESS);
+      Outcome own = error == null ? Outcome.SUCCESS : attempt.classify(Attempts.unwrap(error));
+      // A primary that could not connect or timed out failed on its own (see
+      // Attempts.isOwnFailure): charge that, not a slow answer, or a black hole never leaves.
+      primary.complete(Attempts.isOwnFailure(own) ? own : Outcome.SUCCESS);
     }
     outcome = hedgeOutcome;
     if (error == null) {

@@ -5,8 +5,10 @@ import dev.switchboard.lb.Call.Attempt;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
+import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -15,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.thrift.protocol.TProtocol;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One attempt of a generated client's method on a pooled connection to the lease's endpoint: the
@@ -69,13 +72,19 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
   /** Sends the call with {@code callArgs} on a pooled connection to the lease's endpoint. */
   private Object send(Lease lease, Object[] callArgs) throws Exception {
     TransportPool pool = lease.resource(TransportPool.class);
-    PooledConnection connection = pool.borrow(thrift.connectMillis(lease));
     Claim claim = null;
+    PooledConnection connection;
     if (lease.isCancellable()) {
-      Claim c = new Claim(connection);
+      // Claimed before connecting: an attempt abandoned while its connect hangs (a host that
+      // stopped answering) must not hold the caller for the connect timeout after a hedge won.
+      Claim c = new Claim();
       claim = c;
-      connection.abandonable();
       lease.onCancel(c::abort);
+      connection = pool.borrow(thrift.connectMillis(lease), c::connecting);
+      connection.abandonable();
+      c.connected(connection);
+    } else {
+      connection = pool.borrow(thrift.connectMillis(lease));
     }
     boolean reusable = false;
     try {
@@ -133,26 +142,57 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
 
   /**
    * Who ends a connection's use: its attempt (returning it to the pool) or the engine abandoning
-   * the attempt (ending its wait for the reply), whichever comes first. Thread-safe.
+   * the attempt (ending its wait for the reply, or closing the channel it is still connecting),
+   * whichever comes first; the other leaves it alone. An abandoned connect fails as a connect
+   * failure, which the engine records against the endpoint: a connect still pending after a hedge's
+   * delay is the endpoint's failure, not the abandoning's. Thread-safe.
    */
   private static final class Claim {
-    private final PooledConnection connection;
     private final AtomicBoolean taken = new AtomicBoolean();
+    private volatile @Nullable SocketChannel channel;
+    private volatile @Nullable PooledConnection connection;
 
-    Claim(PooledConnection connection) {
-      this.connection = connection;
+    /** A new connection's channel, before it connects. */
+    void connecting(SocketChannel ch) {
+      channel = ch;
+      if (taken.get()) {
+        closeQuietly(ch); // abandoned before the connect began
+      }
+    }
+
+    /** The connection the attempt borrowed (new or idle). */
+    void connected(PooledConnection c) {
+      connection = c;
+      if (taken.get()) {
+        c.close(); // abandoned meanwhile: the call on it fails and the pool destroys it
+      }
     }
 
     void abort() {
       if (taken.compareAndSet(false, true)) {
-        connection
-            .abandon(); // ends a wait for the reply; the pool drains it and keeps the connection
+        PooledConnection c = connection;
+        if (c != null) {
+          c.abandon(); // ends a wait for the reply; the pool drains it and keeps the connection
+        } else {
+          SocketChannel ch = channel;
+          if (ch != null) {
+            closeQuietly(ch); // ends a pending connect at once
+          }
+        }
       }
     }
 
     /** The attempt is done with the connection; false if it was aborted first. */
     boolean release() {
       return taken.compareAndSet(false, true);
+    }
+
+    private static void closeQuietly(SocketChannel ch) {
+      try {
+        ch.close();
+      } catch (IOException ignored) {
+        // closing anyway
+      }
     }
   }
 }

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.channels.SocketChannel;
+import java.util.function.Consumer;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.apache.thrift.TException;
@@ -55,9 +56,25 @@ final class PooledConnection {
   static PooledConnection open(
       String host, int port, ThriftTransportConfig config, long now, int connectMillis)
       throws ConnectFailedException {
+    return open(host, port, config, now, connectMillis, channel -> {});
+  }
+
+  /**
+   * As {@link #open(String, int, ThriftTransportConfig, long, int)}; {@code connecting} gets the
+   * channel before it connects, so another thread can abort the connect by closing it.
+   */
+  static PooledConnection open(
+      String host,
+      int port,
+      ThriftTransportConfig config,
+      long now,
+      int connectMillis,
+      Consumer<SocketChannel> connecting)
+      throws ConnectFailedException {
     SocketChannel channel = null;
     try {
       channel = SocketChannel.open();
+      connecting.accept(channel);
       Socket raw = channel.socket();
       raw.setTcpNoDelay(true);
       raw.setKeepAlive(true);

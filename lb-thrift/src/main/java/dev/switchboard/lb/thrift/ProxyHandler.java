@@ -56,9 +56,14 @@ final class ProxyHandler<I> implements InvocationHandler {
     this.interceptors = List.copyOf(b.interceptors);
     this.subset = b.subset;
     Map<Hedging, Boolean> hedgings = new IdentityHashMap<>();
+    // Idempotent methods hedge after the p99 unless the proxy says otherwise (one budget for all).
+    Hedging proxyHedging = b.hedgingSet ? b.hedging : Hedging.adaptive(2);
     for (Method m : iface.getMethods()) {
       MethodConfig c = b.methods.get(m.getName());
-      Plan plan = c == null ? new Plan(b.timeout, false, 0, b.hedging, null, null) : plan(b, c);
+      Plan plan =
+          c == null
+              ? new Plan(b.timeout, false, 0, proxyHedging, null, null)
+              : plan(b, c, proxyHedging);
       plans.put(m.getName(), plan);
       if (plan.hedging() != null && plan.idempotent()) {
         hedgings.put(plan.hedging(), true);
@@ -70,9 +75,9 @@ final class ProxyHandler<I> implements InvocationHandler {
     hedgings.keySet().forEach(thrift::register);
   }
 
-  private Plan plan(ThriftClients.Builder<I> b, MethodConfig c) {
+  private Plan plan(ThriftClients.Builder<I> b, MethodConfig c, @Nullable Hedging proxyHedging) {
     boolean idempotent = c.idempotent != null && c.idempotent;
-    Hedging hedging = c.hedgingSet ? c.hedging : b.hedging;
+    Hedging hedging = c.hedgingSet ? c.hedging : proxyHedging;
     if (c.hedgingSet && hedging != null) {
       if (!idempotent) {
         throw new IllegalStateException(

@@ -69,6 +69,7 @@ public final class ThriftClients {
     Subset subset = Subset.ALL;
     Duration timeout;
     @Nullable Hedging hedging;
+    boolean hedgingSet;
 
     private Builder(
         Class<I> iface, Function<TProtocol, ? extends I> clientFactory, ThriftCluster cluster) {
@@ -157,15 +158,37 @@ public final class ThriftClients {
     /**
      * Hedges idempotent calls (Finagle's backup requests, gRPC's hedging): when a call has not
      * answered after {@code delay}, the same call is sent to another endpoint and the first answer
-     * wins; the slower attempt's connection is closed and its endpoint is charged the time it took
-     * so far (so latency-aware policies learn it is slow). Hedges are limited to {@code
-     * maxExtraPercent}% of the calls, plus a burst of {@value Hedging#BURST}, so a slowdown of
-     * every endpoint does not double the load. Pick {@code delay} around the latency percentile you
-     * are willing to wait for (for example the p99 of a healthy endpoint). Off by default; a method
-     * may set its own ({@link MethodConfig#hedge}) or none ({@link MethodConfig#noHedging}).
+     * wins; the slower attempt stops waiting, its connection goes back to the pool once its reply
+     * was drained in the background, and its endpoint is charged the time it took so far (so
+     * latency-aware policies learn it is slow). Hedges are limited to {@code maxExtraPercent}% of
+     * the calls, plus a burst of {@value Hedging#BURST}, so a slowdown of every endpoint does not
+     * double the load. Pick {@code delay} around the latency percentile you are willing to wait for
+     * (for example the p99 of a healthy endpoint). A method may set its own ({@link
+     * MethodConfig#hedge}) or none ({@link MethodConfig#noHedging}).
+     *
+     * <p>By default, idempotent methods are hedged adaptively ({@link Hedging#adaptive}{@code (2)}:
+     * after the p99 of the proxy's recent calls, within 2% extra attempts, as Finagle's {@code
+     * MethodBuilder.idempotent}), so a server that stops answering holds a call for about the p99
+     * rather than a timeout; {@link #noHedging()} turns that off.
      */
     public Builder<I> hedge(Duration delay, int maxExtraPercent) {
-      this.hedging = Hedging.of(delay, maxExtraPercent);
+      return hedge(delay, maxExtraPercent, Hedging.BURST);
+    }
+
+    /**
+     * As {@link #hedge(Duration, int)}, with a burst of {@code burst} hedges allowed at once before
+     * the percentage applies (see {@link Hedging#of(Duration, int, int)}).
+     */
+    public Builder<I> hedge(Duration delay, int maxExtraPercent, int burst) {
+      this.hedging = Hedging.of(delay, maxExtraPercent, burst);
+      this.hedgingSet = true;
+      return this;
+    }
+
+    /** Never hedges, not even the idempotent methods (see {@link #hedge}). */
+    public Builder<I> noHedging() {
+      this.hedging = null;
+      this.hedgingSet = true;
       return this;
     }
 

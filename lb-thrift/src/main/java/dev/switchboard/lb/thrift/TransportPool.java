@@ -2,6 +2,7 @@ package dev.switchboard.lb.thrift;
 
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.Ticker;
+import java.nio.channels.SocketChannel;
 import java.util.Iterator;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
@@ -64,6 +65,12 @@ final class TransportPool implements AutoCloseable {
    * connectMillis}.
    */
   PooledConnection borrow(int connectMillis) throws ConnectFailedException {
+    return borrow(connectMillis, channel -> {});
+  }
+
+  /** As {@link #borrow(int)}; a new connection's channel goes to {@code connecting} first. */
+  PooledConnection borrow(int connectMillis, Consumer<SocketChannel> connecting)
+      throws ConnectFailedException {
     long now = ticker.read();
     PooledConnection c;
     while ((c = idle.pollFirst()) != null) {
@@ -78,7 +85,9 @@ final class TransportPool implements AutoCloseable {
       throw new ConnectFailedException(
           "connection pool of " + instance.address() + " is closed", new IllegalStateException());
     }
-    c = PooledConnection.open(instance.host(), instance.port(), config, now, connectMillis);
+    c =
+        PooledConnection.open(
+            instance.host(), instance.port(), config, now, connectMillis, connecting);
     open.incrementAndGet();
     created.incrementAndGet();
     return c;

@@ -90,10 +90,15 @@ final class ThriftFixture implements AutoCloseable {
     return cluster(policy, b -> b);
   }
 
+  /**
+   * A proxy with a 5 s deadline and no hedging (the tests using it count each call once per server;
+   * HedgingTest and NetworkFaultTest cover the default hedging of idempotent methods).
+   */
   static Echo.Iface client(ThriftCluster cluster, String... idempotent) {
     return ThriftClients.builder(Echo.Iface.class, Echo.Client::new, cluster)
         .idempotent(idempotent)
         .timeout(Duration.ofSeconds(5))
+        .noHedging()
         .build();
   }
 
