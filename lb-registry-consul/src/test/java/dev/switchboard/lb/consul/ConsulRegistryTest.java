@@ -14,6 +14,7 @@ import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.ServiceRegistry.Registration;
 import dev.switchboard.lb.consul.testing.ConsulStandIn;
 import dev.switchboard.lb.consul.testing.RecordedRequest;
+import dev.switchboard.lb.testing.LogCapture;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -8,6 +8,7 @@ import static org.awaitility.Awaitility.await;
 import dev.switchboard.lb.MembershipRecorder;
 import dev.switchboard.lb.consul.testing.ConsulStandIn;
 import dev.switchboard.lb.consul.testing.RecordedRequest;
+import dev.switchboard.lb.testing.LogCapture;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;

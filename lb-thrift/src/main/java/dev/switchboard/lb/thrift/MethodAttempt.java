@@ -87,7 +87,12 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
         throw c.handshakeAbandoned() ? abandonedHandshake(e) : e;
       }
       connection.abandonable();
-      c.connected(connection);
+      if (!c.connected(connection)) {
+        // Abandoned while borrowing (a hedge answered during a slow connect or idle check):
+        // nothing was sent, so the connection goes back to the pool as it came.
+        pool.keepUnused(connection);
+        throw new InterruptedIOException("attempt abandoned before it was sent");
+      }
     } else {
       connection = pool.borrow(thrift.connectMillis(lease));
     }
@@ -177,12 +182,10 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
       }
     }
 
-    /** The connection the attempt borrowed (new or idle). */
-    void connected(PooledConnection c) {
+    /** The connection the attempt borrowed (new or idle); false if abandoned meanwhile. */
+    boolean connected(PooledConnection c) {
       connection = c;
-      if (taken.get()) {
-        c.close(); // abandoned meanwhile: the call on it fails and the pool destroys it
-      }
+      return !taken.get();
     }
 
     void abort() {

@@ -4,6 +4,7 @@ import dev.switchboard.lb.Call.AsyncAttempt;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.Arrays;
@@ -51,10 +52,12 @@ final class NonblockingAttempt<A> implements AsyncAttempt<Object> {
     boolean connected = socket.everConnected();
     // Who ends the connection's use: the exchange (returning it) or the engine abandoning it.
     AtomicBoolean ended = new AtomicBoolean();
+    AtomicBoolean abandoned = new AtomicBoolean();
     if (lease.isCancellable()) {
       lease.onCancel(
           () -> {
             if (ended.compareAndSet(false, true)) {
+              abandoned.set(true);
               socket.close();
             }
           });
@@ -71,7 +74,12 @@ final class NonblockingAttempt<A> implements AsyncAttempt<Object> {
 
           @Override
           public void onError(Exception error) {
-            Exception e = translate(error, socket);
+            // Closed by the abandoning (a hedge answered during a connect storm, say): not the
+            // endpoint's failure, whatever the selector saw.
+            Exception e =
+                abandoned.get()
+                    ? (Exception) new InterruptedIOException("attempt abandoned").initCause(error)
+                    : translate(error, socket);
             if (ended.compareAndSet(false, true)) {
               pool.release(socket, ThriftOutcomes.connectionReusable(e));
             }

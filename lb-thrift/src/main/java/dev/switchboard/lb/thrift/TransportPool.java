@@ -118,6 +118,12 @@ final class TransportPool implements AutoCloseable {
     }
   }
 
+  /** Takes back a connection of an abandoned attempt that sent nothing on it: kept, unused. */
+  void keepUnused(PooledConnection c) {
+    abandonedKept.incrementAndGet();
+    release(c, true);
+  }
+
   /**
    * Reads the abandoned call's reply on a drain thread and keeps the connection if that leaves it
    * clean; closes it if the reply does not come within the read timeout, or too many connections of

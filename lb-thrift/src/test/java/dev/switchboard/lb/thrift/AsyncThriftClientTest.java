@@ -11,12 +11,10 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.apache.thrift.async.AsyncMethodCallback;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,20 +43,6 @@ class AsyncThriftClientTest {
         .timeout(Duration.ofSeconds(5));
   }
 
-  /** A callback as a future. */
-  private static final class Reply<T> extends CompletableFuture<T>
-      implements AsyncMethodCallback<T> {
-    @Override
-    public void onComplete(T response) {
-      complete(response);
-    }
-
-    @Override
-    public void onError(Exception exception) {
-      completeExceptionally(exception);
-    }
-  }
-
   @Test
   void echo_spreadOverEveryServer_callerNeverBlocks() throws Exception {
     for (int i = 0; i < 3; i++) {
@@ -66,9 +50,9 @@ class AsyncThriftClientTest {
     }
     ThriftCluster cluster = f.cluster(BalancingPolicy.roundRobin());
     Echo.AsyncIface echo = async(builder(cluster));
-    List<Reply<String>> replies = new ArrayList<>();
+    List<FutureCallback<String>> replies = new ArrayList<>();
     for (int i = 0; i < 30; i++) {
-      Reply<String> reply = new Reply<>();
+      FutureCallback<String> reply = new FutureCallback<>();
       echo.echo("m" + i, reply);
       replies.add(reply);
     }
@@ -96,12 +80,12 @@ class AsyncThriftClientTest {
         .until(() -> cluster.cluster().snapshot().endpoints().size() == 2);
     Echo.AsyncIface echo = async(builder(cluster));
     for (int i = 0; i < 6; i++) {
-      Reply<String> reply = new Reply<>();
+      FutureCallback<String> reply = new FutureCallback<>();
       echo.echo("r" + i, reply);
       assertThat(reply.get(10, TimeUnit.SECONDS)).isEqualTo("r" + i);
     }
 
-    Reply<String> failed = new Reply<>();
+    FutureCallback<String> failed = new FutureCallback<>();
     echo.fail("no", failed);
     assertThat(failed)
         .failsWithin(Duration.ofSeconds(10))
@@ -117,9 +101,9 @@ class AsyncThriftClientTest {
     ThriftCluster cluster = f.cluster(BalancingPolicy.roundRobin());
     Echo.AsyncIface echo = async(builder(cluster).hedge(Duration.ofMillis(20), 100));
     long start = System.nanoTime();
-    List<Reply<String>> replies = new ArrayList<>();
+    List<FutureCallback<String>> replies = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
-      Reply<String> reply = new Reply<>();
+      FutureCallback<String> reply = new FutureCallback<>();
       echo.echo("h" + i, reply);
       replies.add(reply);
     }

@@ -1,4 +1,4 @@
-package dev.switchboard.lb.consul;
+package dev.switchboard.lb.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -11,11 +11,11 @@ import java.util.List;
  * Captures what slf4j-simple writes to {@code System.err} (it looks the stream up at every write)
  * while still passing it through. Test classes run one at a time, so swapping the stream is safe.
  */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
   private final PrintStream original = System.err;
   private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
 
-  LogCapture() {
+  public LogCapture() {
     OutputStream tee =
         new OutputStream() {
           @Override
@@ -33,12 +33,12 @@ final class LogCapture implements AutoCloseable {
     System.setErr(new PrintStream(tee, true, StandardCharsets.UTF_8));
   }
 
-  String text() {
+  public String text() {
     return captured.toString(StandardCharsets.UTF_8);
   }
 
   /** The captured lines containing {@code fragment}. */
-  List<String> lines(String fragment) {
+  public List<String> lines(String fragment) {
     return Arrays.stream(text().split("\n")).filter(l -> l.contains(fragment)).toList();
   }
 
