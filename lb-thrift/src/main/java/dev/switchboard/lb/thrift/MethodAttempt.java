@@ -80,11 +80,11 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
       Claim c = new Claim();
       claim = c;
       lease.onCancel(c::abort);
-      connection = pool.borrow(thrift.connectMillis(lease), c::connecting);
+      connection = pool.borrow(thrift.connectMillis(lease), retriedElsewhere(lease), c::connecting);
       connection.abandonable();
       c.connected(connection);
     } else {
-      connection = pool.borrow(thrift.connectMillis(lease));
+      connection = pool.borrow(thrift.connectMillis(lease), retriedElsewhere(lease), ch -> {});
     }
     boolean reusable = false;
     try {
@@ -107,6 +107,14 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
       boolean ours = claim == null || claim.release();
       pool.release(connection, reusable && ours);
     }
+  }
+
+  /**
+   * Whether a connect failure of this attempt would be retried on another endpoint: the engine
+   * gives such an attempt a deadline before the call's (see {@link Lease#attemptDeadlineNanos}).
+   */
+  private boolean retriedElsewhere(Lease lease) {
+    return lease.attemptDeadlineNanos() - context.deadlineNanos() < 0;
   }
 
   /**
