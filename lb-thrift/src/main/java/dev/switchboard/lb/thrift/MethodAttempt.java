@@ -6,6 +6,7 @@ import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Lease;
 import dev.switchboard.lb.Outcome;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.channels.SocketChannel;
@@ -80,7 +81,12 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
       Claim c = new Claim();
       claim = c;
       lease.onCancel(c::abort);
-      connection = pool.borrow(thrift.connectMillis(lease), retriedElsewhere(lease), c::connecting);
+      try {
+        connection =
+            pool.borrow(thrift.connectMillis(lease), retriedElsewhere(lease), c::connecting);
+      } catch (ConnectFailedException e) {
+        throw c.handshakeAbandoned() ? abandonedHandshake(e) : e;
+      }
       connection.abandonable();
       c.connected(connection);
     } else {
@@ -115,6 +121,17 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
    */
   private boolean retriedElsewhere(Lease lease) {
     return lease.attemptDeadlineNanos() - context.deadlineNanos() < 0;
+  }
+
+  /**
+   * A TLS handshake cut short by the abandoning: the host had accepted the connection, so the
+   * abandoning, not the endpoint, ended it (a handshake may take longer than a hedge's delay).
+   */
+  private static InterruptedIOException abandonedHandshake(ConnectFailedException e) {
+    InterruptedIOException abandoned =
+        new InterruptedIOException("attempt abandoned during the TLS handshake");
+    abandoned.initCause(e);
+    return abandoned;
   }
 
   /**
@@ -159,6 +176,7 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
     private final AtomicBoolean taken = new AtomicBoolean();
     private volatile @Nullable SocketChannel channel;
     private volatile @Nullable PooledConnection connection;
+    private volatile boolean handshakeAbandoned;
 
     /** A new connection's channel, before it connects. */
     void connecting(SocketChannel ch) {
@@ -184,10 +202,16 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
         } else {
           SocketChannel ch = channel;
           if (ch != null) {
+            handshakeAbandoned = ch.isConnected(); // TCP done: the TLS handshake was running
             closeQuietly(ch); // ends a pending connect at once
           }
         }
       }
+    }
+
+    /** Whether the abandoning closed a connection whose TCP connect had finished. */
+    boolean handshakeAbandoned() {
+      return handshakeAbandoned;
     }
 
     /** The attempt is done with the connection; false if it was aborted first. */

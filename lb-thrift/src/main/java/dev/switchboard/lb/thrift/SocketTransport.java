@@ -233,6 +233,10 @@ final class SocketTransport extends TIOStreamTransport {
           abandonedBeforeReply = true;
           throw new ReplyAbandonedException();
         }
+        if (Thread.currentThread().isInterrupted()) {
+          // a selector returns at once for an interrupted thread: the wait would spin to its end
+          throw new InterruptedIOException("interrupted while awaiting the reply");
+        }
         if (input.in.available() > 0) {
           return input.in.read(b, off, len); // decrypted data already buffered
         }

@@ -7,7 +7,6 @@ import dev.switchboard.lb.thrift.ThriftInterceptor;
 import dev.switchboard.lb.thrift.test.Echo;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import org.apache.thrift.TException;
 import org.apache.thrift.async.AsyncMethodCallback;
 import org.slf4j.Logger;
@@ -83,20 +82,23 @@ public final class ThriftClientExample {
     return "s3cr3t";
   }
 
-  /** An echo through the non-blocking proxy, as a future. */
-  public static CompletableFuture<String> echoAsync(
-      ThriftCluster cluster, Executor executor, String message) throws TException {
+  /**
+   * An echo through the non-blocking proxy, as a future: no thread waits for it (the cluster's
+   * selector thread sends and reads it).
+   */
+  public static CompletableFuture<String> echoAsync(ThriftCluster cluster, String message)
+      throws TException {
     // README: thrift-async
     Echo.AsyncIface echo =
         ThriftClients.builder(Echo.Iface.class, Echo.Client::new, cluster)
             .idempotent("echo")
-            .buildAsync(Echo.AsyncIface.class, executor);
+            .buildAsync(Echo.AsyncIface.class, Echo.AsyncClient::new);
     CompletableFuture<String> reply = new CompletableFuture<>();
     echo.echo(
         message,
         new AsyncMethodCallback<>() {
           @Override
-          public void onComplete(String response) {
+          public void onComplete(String response) { // on the selector thread: do not block here
             reply.complete(response);
           }
 

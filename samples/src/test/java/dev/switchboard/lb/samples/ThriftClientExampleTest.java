@@ -15,8 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,14 +23,12 @@ import org.junit.jupiter.api.Test;
 class ThriftClientExampleTest {
   private final StaticRegistry registry = new StaticRegistry();
   private final List<AutoCloseable> open = new ArrayList<>();
-  private final ExecutorService executor = Executors.newCachedThreadPool();
 
   @AfterEach
   void tearDown() throws Exception {
     for (int i = open.size() - 1; i >= 0; i--) {
       open.get(i).close();
     }
-    executor.shutdownNow();
   }
 
   private void serve(Map<String, String> metadata) throws Exception {
@@ -65,7 +61,7 @@ class ThriftClientExampleTest {
     assertThat(ThriftClientExample.perMethod(cluster).echo("hello")).isEqualTo("hello");
     assertThat(ThriftClientExample.intercepted(cluster).echo("hello"))
         .isEqualTo("hello?token=s3cr3t");
-    assertThat(ThriftClientExample.echoAsync(cluster, executor, "hi").get(5, TimeUnit.SECONDS))
+    assertThat(ThriftClientExample.echoAsync(cluster, "hi").get(5, TimeUnit.SECONDS))
         .isEqualTo("hi");
     assertThat(ThriftClientExample.byUser(cluster(BalancingPolicy.consistentHash())).echo("u1"))
         .isEqualTo("u1");
