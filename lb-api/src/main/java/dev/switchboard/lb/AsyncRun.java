@@ -212,7 +212,10 @@ final class AsyncRun<T> implements HedgeWatch.Watched {
     call.exclude(primaryLease.endpoint());
     Lease lease;
     try {
-      lease = cluster.acquire(call, call.context().deadlineNanos(), true);
+      // Bounded like any attempt that may still be retried elsewhere (Call.attemptDeadline): a
+      // hedge that lands on a host that stopped answering too (the rest of a lost zone) must not
+      // hold the call until its deadline once the primary gave up; the call then retries.
+      lease = cluster.acquire(call, call.attemptDeadline(2), true);
     } catch (RuntimeException none) {
       return;
     }

@@ -230,7 +230,10 @@ final class Race<T, X extends Exception> implements HedgeWatch.Watched {
     call.exclude(primaryEndpoint);
     Lease lease;
     try {
-      lease = cluster.acquire(call, call.context().deadlineNanos(), true);
+      // Bounded like any attempt that may still be retried elsewhere (Call.attemptDeadline): a
+      // hedge that lands on a host that stopped answering too (the rest of a lost zone) must not
+      // hold the call until its deadline once the primary gave up; the call then retries.
+      lease = cluster.acquire(call, call.attemptDeadline(2), true);
     } catch (RuntimeException none) {
       hedgeFailed(none);
       return;

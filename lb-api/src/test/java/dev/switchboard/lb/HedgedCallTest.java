@@ -38,6 +38,40 @@ class HedgedCallTest {
   }
 
   @Test
+  void run_primaryAndHedgeBothHang_eachBoundedByItsAttemptDeadline_callRetriedElsewhere() {
+    f.addMembers(9001, 3);
+    try (Cluster cluster = f.builder().ticker(Ticker.system()).build()) { // real waits
+      List<String> tried = java.util.Collections.synchronizedList(new ArrayList<>());
+      Attempt<String, RuntimeException> attempt =
+          lease -> {
+            tried.add(lease.endpoint().address());
+            if (tried.size() <= 2) { // two hosts of a lost zone: no answer before the deadline
+              while (cluster.ticker().read() - lease.attemptDeadlineNanos() < 0
+                  && !lease.isCancelled()) {
+                java.util.concurrent.locks.LockSupport.parkNanos(MS);
+              }
+              lease.complete(Outcome.TIMEOUT);
+              throw new IllegalStateException("read timed out");
+            }
+            return "answered";
+          };
+      String answer =
+          cluster
+              .newCall(
+                  CallContext.builder()
+                      .idempotent(true)
+                      .timeout(Duration.ofSeconds(2), cluster.ticker())
+                      .build())
+              .hedge(Hedging.of(Duration.ofMillis(10), 10))
+              .run(attempt);
+      // The old engine gave the hedge the call's whole deadline: it hung until then, after the
+      // primary's attempt deadline, and the call failed with no time left to retry.
+      assertThat(answer).isEqualTo("answered");
+      assertThat(tried).hasSize(3).doesNotHaveDuplicates();
+    }
+  }
+
+  @Test
   void abandonedAttempt_ownConnectFailureOrTimeoutRecorded_brokenConnectionIsCancelled() {
     f.addMembers(9001, 3);
     try (Cluster cluster = f.builder().build()) {

@@ -126,6 +126,38 @@ public final class LabHost {
   }
 
   /**
+   * Drops the host's TCP traffic to and from port {@code remotePort} of other hosts (the registry
+   * it keeps a session with, say): it keeps serving its own clients but cannot reach that service.
+   */
+  public void partitionFromPort(int remotePort) {
+    if (remotePort < 1 || remotePort > 65535) {
+      throw new IllegalArgumentException("remotePort must be 1 to 65535 but was " + remotePort);
+    }
+    synchronized (this) {
+      nft(
+          flush()
+              + rule("output", "tcp dport " + remotePort + " drop")
+              + rule("input", "tcp sport " + remotePort + " drop"));
+      fault = "partitioned from port " + remotePort + " of other hosts";
+    }
+  }
+
+  /**
+   * Drops every packet on the host's link, both ways, and none inside the host: seen from outside
+   * it is a {@link #blackHole()}, while processes in the host still reach each other over its
+   * loopback (a registry cut off together with the clients beside it).
+   */
+  public void cutLink() {
+    synchronized (this) {
+      nft(
+          flush()
+              + rule("input", "iifname \"" + inside + "\" drop")
+              + rule("output", "oifname \"" + inside + "\" drop"));
+      fault = "link cut";
+    }
+  }
+
+  /**
    * Drops {@code percent}% of the packets in each direction, at random (nftables {@code numgen
    * random}); 0 heals.
    */

@@ -79,6 +79,39 @@ class NetworkLabTest {
   }
 
   @Test
+  void partitionFromPort_hostCannotReachThatPort_clientsStillReachIt() throws Exception {
+    try (NetworkLab lab = NetworkLab.open();
+        ServerSocket registry = new ServerSocket()) {
+      LabHost host = lab.host("cut-off");
+      registry.bind(new InetSocketAddress(InetAddress.getByName(host.gatewayAddress()), 0));
+      Listener listener = Listener.start(host);
+      assertThat(listener.dial(host.gatewayAddress(), registry.getLocalPort())).isTrue();
+
+      host.partitionFromPort(registry.getLocalPort());
+      assertThat(listener.dial(host.gatewayAddress(), registry.getLocalPort())).isFalse();
+      assertThat(connects(host.address(), 2000)).isTrue();
+
+      host.heal();
+      assertThat(listener.dial(host.gatewayAddress(), registry.getLocalPort())).isTrue();
+    }
+  }
+
+  @Test
+  void cutLink_unreachableFromOutside_aSecondHostStillReachable() throws Exception {
+    try (NetworkLab lab = NetworkLab.open()) {
+      LabHost cut = lab.host("cut");
+      LabHost other = lab.host("uncut");
+      Listener.start(cut);
+      Listener.start(other);
+      cut.cutLink();
+      assertThat(cut.fault()).isEqualTo("link cut");
+      assertThatThrownBy(() -> connect(cut.address(), 300))
+          .isInstanceOf(SocketTimeoutException.class);
+      assertThat(connects(other.address(), 2000)).isTrue();
+    }
+  }
+
+  @Test
   void loss_dropsSomeConnectsButNotAll() throws Exception {
     try (NetworkLab lab = NetworkLab.open()) {
       LabHost host = lab.host("lossy");

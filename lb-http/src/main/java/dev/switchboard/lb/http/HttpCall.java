@@ -173,7 +173,11 @@ final class HttpCall<T>
   private CompletableFuture<HttpResponse<?>> send(Lease lease, HttpRequest r) {
     CompletableFuture<HttpResponse<T>> wire = client.http.sendAsync(r, handler);
     lease.onCancel(() -> wire.cancel(true)); // aborts the exchange (JDK 16+)
-    return (CompletableFuture<HttpResponse<?>>) (CompletableFuture<?>) wire;
+    CompletableFuture<HttpResponse<T>> bounded =
+        r.timeout().isEmpty()
+            ? wire
+            : ExchangeDeadline.bound(wire, r.timeout().get().toNanos(), lease.endpoint().address());
+    return (CompletableFuture<HttpResponse<?>>) (CompletableFuture<?>) bounded;
   }
 
   /** The request as sent to {@code lease}'s endpoint, with the attempt's remaining time. */

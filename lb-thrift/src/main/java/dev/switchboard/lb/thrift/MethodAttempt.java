@@ -82,7 +82,8 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
       claim = c;
       lease.onCancel(c::abort);
       try {
-        connection = pool.borrow(thrift.connectMillis(lease), c::connecting);
+        connection =
+            pool.borrow(thrift.connectMillis(lease), retriedElsewhere(lease), c::connecting);
       } catch (ConnectFailedException e) {
         throw c.handshakeAbandoned() ? abandonedHandshake(e) : e;
       }
@@ -94,7 +95,7 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
         throw new InterruptedIOException("attempt abandoned before it was sent");
       }
     } else {
-      connection = pool.borrow(thrift.connectMillis(lease));
+      connection = pool.borrow(thrift.connectMillis(lease), retriedElsewhere(lease), ch -> {});
     }
     boolean reusable = false;
     try {
@@ -117,6 +118,14 @@ final class MethodAttempt<I> implements Attempt<Object, Exception> {
       boolean ours = claim == null || claim.release();
       pool.release(connection, reusable && ours);
     }
+  }
+
+  /**
+   * Whether a connect failure of this attempt would be retried on another endpoint: the engine
+   * gives such an attempt a deadline before the call's (see {@link Lease#attemptDeadlineNanos}).
+   */
+  private boolean retriedElsewhere(Lease lease) {
+    return lease.attemptDeadlineNanos() - context.deadlineNanos() < 0;
   }
 
   /**

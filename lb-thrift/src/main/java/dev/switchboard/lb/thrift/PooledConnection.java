@@ -6,6 +6,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.nio.channels.SocketChannel;
 import java.util.function.Consumer;
+import java.util.function.LongConsumer;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import org.apache.thrift.TException;
@@ -56,20 +57,24 @@ final class PooledConnection {
   static PooledConnection open(
       String host, int port, ThriftTransportConfig config, long now, int connectMillis)
       throws ConnectFailedException {
-    return open(host, port, config, now, connectMillis, channel -> {});
+    return open(host, port, config, now, connectMillis, connectMillis, channel -> {}, n -> {});
   }
 
   /**
-   * As {@link #open(String, int, ThriftTransportConfig, long, int)}; {@code connecting} gets the
-   * channel before it connects, so another thread can abort the connect by closing it.
+   * As {@link #open(String, int, ThriftTransportConfig, long, int)}, with the TCP connect bounded
+   * by {@code tcpMillis} and the TLS handshake by {@code connectMillis}; {@code connecting} gets
+   * the channel before it connects, so another thread can abort the connect by closing it, and
+   * {@code connected} the nanoseconds a successful TCP connect took.
    */
   static PooledConnection open(
       String host,
       int port,
       ThriftTransportConfig config,
       long now,
+      int tcpMillis,
       int connectMillis,
-      Consumer<SocketChannel> connecting)
+      Consumer<SocketChannel> connecting,
+      LongConsumer connected)
       throws ConnectFailedException {
     SocketChannel channel = null;
     try {
@@ -78,7 +83,9 @@ final class PooledConnection {
       Socket raw = channel.socket();
       raw.setTcpNoDelay(true);
       raw.setKeepAlive(true);
-      raw.connect(new InetSocketAddress(host, port), connectMillis);
+      long start = System.nanoTime();
+      raw.connect(new InetSocketAddress(host, port), tcpMillis);
+      connected.accept(System.nanoTime() - start);
       Socket socket = raw;
       if (config.sslContext() != null) {
         SSLSocket ssl =

@@ -127,7 +127,9 @@ public final class ThriftCluster implements AutoCloseable {
               @Override
               public LeasedTransport run(Lease lease) throws TTransportException {
                 TransportPool pool = lease.resource(TransportPool.class);
-                PooledConnection connection = pool.borrow(connectMillis(lease));
+                boolean retriedElsewhere = lease.attemptDeadlineNanos() - ctx.deadlineNanos() < 0;
+                PooledConnection connection =
+                    pool.borrow(connectMillis(lease), retriedElsewhere, channel -> {});
                 lease.detach(); // the transport holds the lease until it is closed
                 return new LeasedTransport(pool, connection, lease, config);
               }

@@ -42,6 +42,7 @@ final class TransportPool implements AutoCloseable {
   private volatile boolean closed;
   private final Consumer<TransportPool> onClose;
   private volatile @Nullable NonblockingPool nonblocking;
+  private final ConnectTimes connectTimes = new ConnectTimes();
 
   TransportPool(ServiceInstance instance, ThriftTransportConfig config, Ticker ticker) {
     this(instance, config, ticker, p -> {});
@@ -71,6 +72,18 @@ final class TransportPool implements AutoCloseable {
   /** As {@link #borrow(int)}; a new connection's channel goes to {@code connecting} first. */
   PooledConnection borrow(int connectMillis, Consumer<SocketChannel> connecting)
       throws ConnectFailedException {
+    return borrow(connectMillis, false, connecting);
+  }
+
+  /**
+   * As {@link #borrow(int, Consumer)}; if {@code retriedElsewhere} (a connect failure would be
+   * retried on another endpoint), a new connection's TCP connect is given up after a few times this
+   * endpoint's usual connect time (see {@link ConnectTimes}), its TLS handshake still gets {@code
+   * connectMillis}.
+   */
+  PooledConnection borrow(
+      int connectMillis, boolean retriedElsewhere, Consumer<SocketChannel> connecting)
+      throws ConnectFailedException {
     long now = ticker.read();
     PooledConnection c;
     while ((c = idle.pollFirst()) != null) {
@@ -85,9 +98,20 @@ final class TransportPool implements AutoCloseable {
       throw new ConnectFailedException(
           "connection pool of " + instance.address() + " is closed", new IllegalStateException());
     }
+    int tcpMillis =
+        retriedElsewhere
+            ? Timeouts.millis(connectTimes.boundNanos(TimeUnit.MILLISECONDS.toNanos(connectMillis)))
+            : connectMillis;
     c =
         PooledConnection.open(
-            instance.host(), instance.port(), config, now, connectMillis, connecting);
+            instance.host(),
+            instance.port(),
+            config,
+            now,
+            tcpMillis,
+            connectMillis,
+            connecting,
+            connectTimes::record);
     open.incrementAndGet();
     created.incrementAndGet();
     return c;
@@ -157,13 +181,17 @@ final class TransportPool implements AutoCloseable {
       return false;
     }
     try {
+      int connectMillis = Timeouts.millis(config.connectTimeout());
       PooledConnection c =
           PooledConnection.open(
               instance.host(),
               instance.port(),
               config,
               ticker.read(),
-              Timeouts.millis(config.connectTimeout()));
+              connectMillis,
+              connectMillis,
+              channel -> {},
+              connectTimes::record);
       open.incrementAndGet();
       created.incrementAndGet();
       release(c, true);
