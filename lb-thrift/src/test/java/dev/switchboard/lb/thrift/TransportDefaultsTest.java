@@ -61,17 +61,7 @@ class TransportDefaultsTest {
 
   @Test
   void framedClient_unframedThriftServer_firstCallSaysFramedVsUnframed() throws Exception {
-    StaticRegistry registry = new StaticRegistry();
-    EchoHandler handler = new EchoHandler();
-    try (ThriftServer server =
-        ThriftServer.builder(handler, new Echo.Processor<>(handler))
-            .host("127.0.0.1")
-            .registry(registry)
-            .framed(false)
-            .drain(Duration.ZERO, Duration.ofSeconds(1))
-            .start()) {
-      assertFirstCallSaysFramedVsUnframed(registry, true);
-    }
+    assertMismatchAgainstThriftServer(false, true);
   }
 
   @Test
@@ -83,15 +73,21 @@ class TransportDefaultsTest {
 
   @Test
   void unframedClient_framedThriftServer_firstCallSaysFramedVsUnframed() throws Exception {
+    assertMismatchAgainstThriftServer(true, false);
+  }
+
+  private static void assertMismatchAgainstThriftServer(boolean serverFramed, boolean clientFramed)
+      throws Exception {
     StaticRegistry registry = new StaticRegistry();
     EchoHandler handler = new EchoHandler();
     try (ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
             .host("127.0.0.1")
             .registry(registry)
+            .framed(serverFramed)
             .drain(Duration.ZERO, Duration.ofSeconds(1))
             .start()) {
-      assertFirstCallSaysFramedVsUnframed(registry, false);
+      assertFirstCallSaysFramedVsUnframed(registry, clientFramed);
     }
   }
 
