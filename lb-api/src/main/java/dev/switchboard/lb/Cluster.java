@@ -474,7 +474,7 @@ public final class Cluster implements AutoCloseable {
     private Duration massRemovalHold = Duration.ofSeconds(60);
     private Duration updateDebounce = Duration.ofMillis(20);
     private Duration firstMembersWait = Duration.ofSeconds(10);
-    private Duration ewmaDecay = Duration.ofSeconds(10);
+    private Duration ewmaDecay = Endpoint.DEFAULT_DECAY_WINDOW;
     private Duration failurePenalty = Duration.ofSeconds(1);
     private final List<ClusterListener> listeners = new ArrayList<>();
     private Ticker ticker = Ticker.system();
@@ -626,7 +626,13 @@ public final class Cluster implements AutoCloseable {
       return this;
     }
 
-    /** The peak-EWMA latency's decay window, and the latency a failed call counts as (at least). */
+    /**
+     * The latency estimate's time window (default 1 s) and the latency a failed call counts as, at
+     * least (default 1 s). The estimate (what {@link BalancingPolicy#peakEwma()} ranks by) takes a
+     * slower answer at once and forgets it over about ten faster answers or this window, whichever
+     * comes first; an endpoint without answers decays towards zero over the window, so a longer
+     * window retries a slow endpoint, and notices that it recovered, later.
+     */
     public Builder latencyTracking(Duration decayWindow, Duration failurePenalty) {
       if (decayWindow.isNegative() || decayWindow.isZero()) {
         throw new IllegalArgumentException("decayWindow must be positive but was " + decayWindow);

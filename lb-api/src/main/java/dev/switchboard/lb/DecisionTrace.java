@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * Service 'echo': picked 127.0.0.1:9002 (least_connections, 1 in 1000) from 3 candidates:
- * 127.0.0.1:9001 w=100 in-flight=4 ewma=1.250ms, *127.0.0.1:9002 w=100 in-flight=1 ewma=0.900ms,
- * 127.0.0.1:9003 w=100 in-flight=2 ewma=2.400ms
+ * 127.0.0.1:9001 w=100 in-flight=4 ewma=1.25 ms, *127.0.0.1:9002 w=100 in-flight=1 ewma=900 µs,
+ * 127.0.0.1:9003 w=100 in-flight=2 ewma=2.40 ms
  * </pre>
  *
  * <p>For power-of-two-choices policies the two sampled candidates are not reported separately: the
@@ -214,7 +214,7 @@ public final class DecisionTrace implements ClusterListener, CallListener {
         .append(" in-flight=")
         .append(chosen ? Math.max(0, e.inFlight() - 1) : e.inFlight())
         .append(" ewma=")
-        .append(String.format(Locale.ROOT, "%.3fms", e.latencyNanos(now) / 1e6));
+        .append(EndpointSnapshot.latencyText(e.latencyNanos(now)));
   }
 
   // ---- formatting ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package dev.switchboard.lb;
 import static dev.switchboard.lb.PolicyFixtures.candidates;
 import static dev.switchboard.lb.PolicyFixtures.count;
 import static dev.switchboard.lb.PolicyFixtures.excluding;
+import static dev.switchboard.lb.PolicyFixtures.indexOf;
 import static dev.switchboard.lb.PolicyFixtures.seeded;
 import static dev.switchboard.lb.PolicyFixtures.share;
 import static dev.switchboard.lb.PolicyFixtures.simulate;
@@ -12,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.switchboard.lb.BalancingPolicy.Candidates;
 import dev.switchboard.lb.BalancingPolicy.PickResult;
 import dev.switchboard.lb.BalancingPolicy.Picker;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class PeakEwmaPickerTest {
@@ -54,6 +56,30 @@ class PeakEwmaPickerTest {
     int[] counts = simulate(picker, c, 100_000, 100_000, new long[] {MS, MS, 1_000}, outcomes);
 
     assertThat(share(counts, 2)).isLessThan(0.01);
+  }
+
+  @Test
+  void pick_memberTurnsSlow_isRankedBehindTheFastOnesAfterItsFirstSlowAnswer() {
+    // Peak sensitivity survives the faster forgetting: after a second of 0.2 ms answers from all
+    // three, member 2's first 20 ms answer puts it behind both others at once.
+    Candidates c = uniform(3);
+    long now = 1_000_000_000L;
+    for (int k = 0; k < 3000; k++) {
+      now += MS / 3;
+      TestEndpoints.record(c.endpoint(k % 3), Outcome.SUCCESS, MS / 5, now);
+    }
+    TestEndpoints.record(c.endpoint(2), Outcome.SUCCESS, 20 * MS, now);
+    Picker picker = PeakEwmaPicker.create(c, null, seeded(6));
+
+    assertThat(c.endpoint(2).cost(now)).isGreaterThan(50 * c.endpoint(0).cost(now));
+    Map<Endpoint, Integer> index = indexOf(c);
+    int[] counts = new int[3];
+    for (int k = 0; k < 1000; k++) {
+      counts[index.get(picker.pick(CallContext.DEFAULT, now).endpoint())]++;
+    }
+    assertThat(counts[2]).isZero();
+    assertThat(counts[0]).isPositive();
+    assertThat(counts[1]).isPositive();
   }
 
   @Test

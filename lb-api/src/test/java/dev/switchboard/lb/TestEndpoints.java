@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /** Builds endpoints outside a cluster, for picker tests in other packages. */
 public final class TestEndpoints {
-  private static final long DECAY = Duration.ofSeconds(10).toNanos();
+  private static final long DECAY = Endpoint.DEFAULT_DECAY_WINDOW.toNanos();
   private static final long PENALTY = Duration.ofSeconds(1).toNanos();
 
   private TestEndpoints() {}

@@ -24,16 +24,18 @@ import java.util.function.Supplier;
  * registryAgeMillis} (since the registry last delivered or confirmed the members), {@code panic},
  * {@code endpointCount}, {@code eligibleCount} and {@code endpoints}; each endpoint has {@code id},
  * {@code address}, {@code zone}, {@code registeredWeight}, {@code effectiveWeight}, {@code
- * inFlight}, {@code ewmaMillis}, {@code breakerState}, {@code ejectionRemainingMillis}, {@code
- * calls}, {@code failures}, {@code eligibility} (the {@link dev.switchboard.lb.Eligibility} name),
- * {@code eligibilityDescription}, {@code receivesTraffic}, {@code inSlowStart} and {@code
- * draining}.
+ * inFlight}, {@code ewmaMillis} (the latency estimate in milliseconds, to the microsecond), {@code
+ * breakerState}, {@code ejectionRemainingMillis}, {@code calls}, {@code failures}, {@code
+ * eligibility} (the {@link dev.switchboard.lb.Eligibility} name), {@code eligibilityDescription},
+ * {@code receivesTraffic}, {@code inSlowStart} and {@code draining}.
  *
  * <p>The HTML page has a table per cluster and a row per endpoint: address, zone, effective and
- * registered weight, calls in flight, EWMA latency, breaker state, when an ejection ends (UTC),
- * calls, failures, the {@link dev.switchboard.lb.Eligibility} name and, for an endpoint that is not
- * eligible, why (an ejected one with the time left). It reloads itself every {@link
- * #REFRESH_SECONDS} seconds and loads nothing else: no scripts, no external styles or images.
+ * registered weight, calls in flight, the latency estimate in a unit that fits ({@link
+ * EndpointSnapshot#latencyText()}: {@code 187 µs}, {@code 24.0 ms}), breaker state, when an
+ * ejection ends (UTC), calls, failures, the {@link dev.switchboard.lb.Eligibility} name and, for an
+ * endpoint that is not eligible, why (an ejected one with the time left). It reloads itself every
+ * {@link #REFRESH_SECONDS} seconds and loads nothing else: no scripts, no external styles or
+ * images.
  *
  * <p>Thread-safe.
  */
@@ -200,7 +202,7 @@ public final class ClusterStatus {
           "Effective weight",
           "Registered weight",
           "In flight",
-          "EWMA ms",
+          "Latency (peak EWMA)",
           "Breaker",
           "Ejected until",
           "Calls",
@@ -291,7 +293,7 @@ public final class ClusterStatus {
       cell(b, String.valueOf(e.effectiveWeight()), true);
       cell(b, String.valueOf(e.instance().weight()), true);
       cell(b, String.valueOf(e.inFlight()), true);
-      cell(b, String.format(Locale.ROOT, "%.1f", e.latencyMillis()), true);
+      cell(b, e.latencyText(), true);
       cell(b, e.breakerState().name(), false);
       cell(
           b,

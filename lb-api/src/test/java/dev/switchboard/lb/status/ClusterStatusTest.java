@@ -224,7 +224,9 @@ class ClusterStatusTest {
           .contains("127.0.0.1:9001", "127.0.0.1:9002", "127.0.0.1:9003", "zone-a", "zone-b")
           .contains("data-eligibility=\"EJECTED\"", "data-eligibility=\"ELIGIBLE\"")
           .contains("<td>CLOSED</td>", "registry healthy")
-          .contains("Effective weight", "Registered weight", "In flight", "EWMA ms", "Breaker")
+          .contains("Effective weight", "Registered weight", "In flight", "Breaker")
+          .contains("<th>Latency (peak EWMA)</th>")
+          .containsPattern("<td class=\"n\">\\d+(\\.\\d+)? (µs|ms|s)</td>")
           .contains("Ejected until", "Calls", "Failures", "State", "Why not eligible")
           .contains("Traffic", "Slow start")
           .doesNotContain("PANIC", "REGISTRY DEGRADED");

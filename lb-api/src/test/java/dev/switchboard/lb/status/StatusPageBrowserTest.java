@@ -96,6 +96,8 @@ class StatusPageBrowserTest {
   private static final String ZERO_WEIGHT = "127.0.0.1:9005";
   private static final String HEAVY = "127.0.0.1:9006";
   private static final String NO_ZONE = "127.0.0.1:9007";
+  private static final String LATENCY = "Latency (peak EWMA)";
+  private static final String LATENCY_TEXT = "-|\\d+(\\.\\d+)? (µs|ms|s)";
 
   private Path browser;
 
@@ -241,7 +243,7 @@ class StatusPageBrowserTest {
               .containsEntry("data-eligibility", (String) e.get("eligibility"))
               .containsEntry("Traffic", (Boolean) e.get("receivesTraffic") ? "yes" : "no")
               .containsEntry("Slow start", "no");
-          assertThat(cells.get("EWMA ms")).as(row.getKey()).matches("\\d+\\.\\d");
+          assertThat(cells.get(LATENCY)).as(row.getKey()).matches(LATENCY_TEXT);
           if (row.getKey().equals(EJECTED)) {
             continue;
           }
@@ -259,9 +261,9 @@ class StatusPageBrowserTest {
         assertThat(rows.get(ZERO_WEIGHT))
             .containsEntry("Why not eligible", "weight 0")
             .containsEntry("class", "endpoint held");
-        assertThat(Double.parseDouble(rows.get(EJECTED).get("EWMA ms")))
+        assertThat(nanos(rows.get(EJECTED).get(LATENCY)))
             .as("failed calls count as the 1 s failure penalty")
-            .isGreaterThan(10 * Double.parseDouble(rows.get(HEALTHY).get("EWMA ms")));
+            .isGreaterThan(10 * nanos(rows.get(HEALTHY).get(LATENCY)));
 
         // The ejected endpoint says why and for how long, and when it comes back.
         Map<String, String> ejected = rows.get(EJECTED);
@@ -311,6 +313,19 @@ class StatusPageBrowserTest {
   }
 
   // ---- the cluster ----------------------------------------------------------------------------
+
+  /** {@code 187 µs}, {@code 24.0 ms} or {@code 1.25 s} in nanoseconds. */
+  private static double nanos(String latency) {
+    String[] number = latency.split(" ");
+    double unit =
+        switch (number[1]) {
+          case "µs" -> 1e3;
+          case "ms" -> 1e6;
+          case "s" -> 1e9;
+          default -> throw new AssertionError("no latency unit in '" + latency + "'");
+        };
+    return Double.parseDouble(number[0]) * unit;
+  }
 
   private static ServiceInstance member(int port, String zone, int weight, boolean draining) {
     return ServiceInstance.builder(StatusFixture.SERVICE, "127.0.0.1", port)

@@ -17,9 +17,10 @@ import java.util.function.Function;
 
 /**
  * Renders the once-a-second table: per server the calls per second the client sent it, calls in
- * flight, peak-EWMA latency, breaker state, weight (scaled by slow start) and whether it takes
- * traffic, with totals on top. Servers that left stay listed, so the story of a run reads top to
- * bottom. Not thread-safe: one thread renders at a time.
+ * flight, the latency estimate peak EWMA ranks by ({@code 187 µs}, {@code 24.0 ms}), breaker state,
+ * weight (scaled by slow start) and whether it takes traffic, with totals on top. Servers that left
+ * stay listed, so the story of a run reads top to bottom. Not thread-safe: one thread renders at a
+ * time.
  */
 final class TrafficTable {
   private static final String ROW = "  %-4s %-16s %8s %9s %8s  %-9s %6s  %s%n";
@@ -75,7 +76,7 @@ final class TrafficTable {
               e.address(),
               String.format(Locale.ROOT, "%,d", callsPerSecond),
               e.inFlight(),
-              String.format(Locale.ROOT, "%.2f", e.latencyMillis()),
+              e.latencyText(),
               breaker(e.breakerState()),
               e.effectiveWeight(),
               fatePrefix(e.address()) + state));
@@ -99,7 +100,7 @@ final class TrafficTable {
             "address",
             "calls/s",
             "in-flight",
-            "ewma ms",
+            "ewma",
             "breaker",
             "weight",
             "state"));
