@@ -1,0 +1,192 @@
+package dev.switchboard.lb;
+
+import dev.switchboard.lb.BalancingPolicy.PickArgs;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.jspecify.annotations.Nullable;
+
+/*
+ * The probe pool
+ * --------------
+ * Prequal's client state: the last few probe answers, each an immutable Probe in one slot of a
+ * fixed array. Answers arrive on the prober's thread and picks run on callers' threads, so the
+ * slots are swapped by compare-and-set, never locked; a lost race only drops or reuses one answer,
+ * which is harmless for a signal that ages out in a second.
+ *
+ * An answer takes an empty or expired slot, else the oldest answer's. A pick reads the slots into
+ * a thread-local scratch array (no allocation), drops expired answers and answers about members
+ * that left, skips members the call excluded, and applies the hot-cold rule: the hot threshold is
+ * the RIF at the quantile's rank among the usable answers (the k-th smallest, k = max(1, floor(q * n)),
+ * found by counting, at most 64 × 64 comparisons); cold answers (RIF at most the threshold) are
+ * ranked by latency, then RIF; if none is cold, the lowest RIF wins. The answer used is replaced
+ * counts one more request in flight (the call just placed), and is dropped once used up.
+ *
+ * A member whose last call failed is ranked after every other (its RIF counted as infinite), so a
+ * member that fails fast, and so reports an empty queue, does not attract the calls (Prequal's
+ * sinkholing). Its answers stay in the pool: once a call to it succeeds they count again.
+ */
+
+/** The probe answers of one cluster's Prequal pickers. Thread-safe; picks never lock. */
+final class ProbePool implements Prequal.Replies {
+  static final int MAX_SIZE = 64;
+  private static final ThreadLocal<Probe[]> SCRATCH =
+      ThreadLocal.withInitial(() -> new Probe[MAX_SIZE]);
+  private static final ThreadLocal<int[]> SLOTS = ThreadLocal.withInitial(() -> new int[MAX_SIZE]);
+
+  /** The pool's settings; times in nanoseconds. */
+  record Settings(int size, long maxAgeNanos, double hotQuantile, int maxUses) {}
+
+  /** One answer, with the calls this client has placed on the member since it arrived. */
+  static final class Probe {
+    final Endpoint endpoint;
+    final int answeredRif;
+    final long latencyNanos;
+    final long receivedNanos;
+    final AtomicInteger placed = new AtomicInteger();
+
+    Probe(Endpoint endpoint, int answeredRif, long latencyNanos, long receivedNanos) {
+      this.endpoint = endpoint;
+      this.answeredRif = answeredRif;
+      this.latencyNanos = latencyNanos;
+      this.receivedNanos = receivedNanos;
+    }
+
+    /** The member's requests in flight as this client now estimates them. */
+    int rif() {
+      return answeredRif + placed.get();
+    }
+  }
+
+  private final Settings settings;
+  private final AtomicReferenceArray<Probe> slots;
+  private volatile Set<Endpoint> members = Set.of();
+
+  ProbePool(Settings settings) {
+    this.settings = settings;
+    this.slots = new AtomicReferenceArray<>(settings.size());
+  }
+
+  Settings settings() {
+    return settings;
+  }
+
+  /** The members answers are kept for; answers about others are dropped. */
+  void members(Set<Endpoint> members) {
+    this.members = members;
+  }
+
+  @Override
+  public void accept(Endpoint endpoint, int requestsInFlight, long latencyNanos, long now) {
+    if (!members.contains(endpoint)) {
+      return;
+    }
+    Probe probe = new Probe(endpoint, Math.max(0, requestsInFlight), latencyNanos, now);
+    for (int attempt = 0; attempt < 3; attempt++) {
+      int victim = -1;
+      Probe old = null;
+      for (int i = 0; i < slots.length(); i++) {
+        Probe p = slots.get(i);
+        if (p == null || now - p.receivedNanos > settings.maxAgeNanos()) {
+          victim = i;
+          old = p;
+          break;
+        }
+        if (old == null || p.receivedNanos < old.receivedNanos) {
+          victim = i;
+          old = p;
+        }
+      }
+      if (slots.compareAndSet(victim, old, probe)) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * The endpoint the hot-cold rule picks among usable answers, or null if none is usable (the
+   * caller falls back to its own signals).
+   */
+  @Nullable Endpoint select(PickArgs args, long nowNanos) {
+    Probe[] usable = SCRATCH.get();
+    int[] at = SLOTS.get();
+    Set<Endpoint> current = members;
+    int n = 0;
+    for (int i = 0; i < slots.length(); i++) {
+      Probe p = slots.get(i);
+      if (p == null) {
+        continue;
+      }
+      if (nowNanos - p.receivedNanos > settings.maxAgeNanos() || !current.contains(p.endpoint)) {
+        slots.compareAndSet(i, p, null);
+        continue;
+      }
+      if (args.excludedCount() != 0 && args.isExcluded(p.endpoint)) {
+        continue;
+      }
+      usable[n] = p;
+      at[n++] = i;
+    }
+    if (n == 0) {
+      return null;
+    }
+    long threshold = hotThreshold(usable, n);
+    int best = -1;
+    for (int i = 0; i < n; i++) {
+      if (best < 0 || better(usable[i], usable[best], threshold)) {
+        best = i;
+      }
+    }
+    Probe chosen = usable[best];
+    if (chosen.placed.incrementAndGet() >= settings.maxUses()) {
+      slots.compareAndSet(at[best], chosen, null);
+    }
+    Arrays.fill(usable, 0, n, null); // keeps no endpoint reachable from the thread
+    return chosen.endpoint;
+  }
+
+  /** The RIF a member counts with: infinite while its last call from this client failed. */
+  private static long rif(Probe p) {
+    return p.endpoint.consecutiveFailures() > 0 ? Long.MAX_VALUE : p.rif();
+  }
+
+  /**
+   * The k-th smallest RIF, k = max(1, floor(quantile × n)): members above it are hot. Rounding down
+   * lets the pool's busiest answer be hot even in a small pool (with 4 answers and 0.84, the
+   * threshold is the third smallest).
+   */
+  private long hotThreshold(Probe[] usable, int n) {
+    int k = Math.max(1, (int) Math.floor(settings.hotQuantile() * n));
+    long threshold = Long.MAX_VALUE;
+    for (int i = 0; i < n; i++) {
+      long v = rif(usable[i]);
+      if (v >= threshold) {
+        continue;
+      }
+      int atMost = 0;
+      for (int j = 0; j < n; j++) {
+        atMost += rif(usable[j]) <= v ? 1 : 0;
+      }
+      if (atMost >= k) {
+        threshold = v;
+      }
+    }
+    return threshold;
+  }
+
+  /** Whether {@code a} beats {@code b}: cold before hot; cold by latency, hot by RIF. */
+  private static boolean better(Probe a, Probe b, long threshold) {
+    long rifA = rif(a);
+    long rifB = rif(b);
+    boolean coldA = rifA <= threshold && rifA != Long.MAX_VALUE;
+    boolean coldB = rifB <= threshold && rifB != Long.MAX_VALUE;
+    if (coldA != coldB) {
+      return coldA;
+    }
+    if (coldA && a.latencyNanos != b.latencyNanos) {
+      return a.latencyNanos < b.latencyNanos;
+    }
+    return rifA < rifB;
+  }
+}
