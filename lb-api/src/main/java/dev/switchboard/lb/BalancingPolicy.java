@@ -63,6 +63,15 @@ public interface BalancingPolicy {
     return Prequal.builder(prober).build();
   }
 
+  /**
+   * Prequal probing over UDP ({@link LoadProbes#shared()}): members that publish {@link
+   * LoadProbes#METADATA_KEY} (Switchboard's servers do) are probed, the others are picked by least
+   * connections.
+   */
+  static BalancingPolicy prequal() {
+    return prequal(LoadProbes.shared());
+  }
+
   /** Random choice in proportion to weight. */
   static BalancingPolicy weightedRandom() {
     return of("weighted_random", WeightedRandomPicker::create);

@@ -19,9 +19,15 @@ import org.jspecify.annotations.Nullable;
  * a thread-local scratch array (no allocation), drops expired answers and answers about members
  * that left, skips members the call excluded, and applies the hot-cold rule: the hot threshold is
  * the RIF at the quantile's rank among the usable answers (the k-th smallest, k = max(1, floor(q * n)),
- * found by counting, at most 64 × 64 comparisons); cold answers (RIF at most the threshold) are
- * ranked by latency, then RIF; if none is cold, the lowest RIF wins. The answer used is replaced
- * counts one more request in flight (the call just placed), and is dropped once used up.
+ * found by counting, at most 64 × 64 comparisons). Cold answers are those below the threshold, and
+ * those at the lowest RIF of the pool, which are never hot; they are ranked by latency, then RIF;
+ * if none is cold, the lowest RIF wins. The answer used counts one more request in flight (the
+ * call just placed), and is dropped once used up.
+ *
+ * Below rather than at most: with a few members, one busy member is more than the 16% of answers
+ * the quantile expects to be hot, and at most the threshold would call it cold whenever it holds
+ * the quantile's rank (with 5 members, 1 busy, about 40% of the time). A member at the pool's
+ * lowest RIF is always cold, so that a pool of equal loads is still ranked by latency.
  *
  * A member whose last call failed is ranked after every other (its RIF counted as infinite), so a
  * member that fails fast, and so reports an empty queue, does not attract the calls (Prequal's
@@ -132,9 +138,13 @@ final class ProbePool implements Prequal.Replies {
       return null;
     }
     long threshold = hotThreshold(usable, n);
+    long least = Long.MAX_VALUE;
+    for (int i = 0; i < n; i++) {
+      least = Math.min(least, rif(usable[i]));
+    }
     int best = -1;
     for (int i = 0; i < n; i++) {
-      if (best < 0 || better(usable[i], usable[best], threshold)) {
+      if (best < 0 || better(usable[i], usable[best], threshold, least)) {
         best = i;
       }
     }
@@ -152,9 +162,9 @@ final class ProbePool implements Prequal.Replies {
   }
 
   /**
-   * The k-th smallest RIF, k = max(1, floor(quantile × n)): members above it are hot. Rounding down
-   * lets the pool's busiest answer be hot even in a small pool (with 4 answers and 0.84, the
-   * threshold is the third smallest).
+   * The k-th smallest RIF, k = max(1, floor(quantile × n)): members at or above it are hot, unless
+   * they are at the pool's lowest RIF. Rounding down lets the pool's busiest answer be hot even in
+   * a small pool (with 4 answers and 0.84, the threshold is the third smallest).
    */
   private long hotThreshold(Probe[] usable, int n) {
     int k = Math.max(1, (int) Math.floor(settings.hotQuantile() * n));
@@ -176,11 +186,11 @@ final class ProbePool implements Prequal.Replies {
   }
 
   /** Whether {@code a} beats {@code b}: cold before hot; cold by latency, hot by RIF. */
-  private static boolean better(Probe a, Probe b, long threshold) {
+  private static boolean better(Probe a, Probe b, long threshold, long least) {
     long rifA = rif(a);
     long rifB = rif(b);
-    boolean coldA = rifA <= threshold && rifA != Long.MAX_VALUE;
-    boolean coldB = rifB <= threshold && rifB != Long.MAX_VALUE;
+    boolean coldA = cold(rifA, threshold, least);
+    boolean coldB = cold(rifB, threshold, least);
     if (coldA != coldB) {
       return coldA;
     }
@@ -188,5 +198,9 @@ final class ProbePool implements Prequal.Replies {
       return a.latencyNanos < b.latencyNanos;
     }
     return rifA < rifB;
+  }
+
+  private static boolean cold(long rif, long threshold, long least) {
+    return rif != Long.MAX_VALUE && (rif < threshold || rif == least);
   }
 }

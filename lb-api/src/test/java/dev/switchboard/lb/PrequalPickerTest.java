@@ -77,28 +77,59 @@ class PrequalPickerTest {
     Candidates c = uniform(4);
     Picker picker = picker(c);
     picker.pick(CallContext.DEFAULT, 0); // a probe went out: the replies sink is known
-    prober.answer(c.endpoint(0), 2, 5 * MS, 0);
-    prober.answer(c.endpoint(1), 3, 1 * MS, 0);
+    prober.answer(c.endpoint(0), 1, 5 * MS, 0);
+    prober.answer(c.endpoint(1), 1, 1 * MS, 0);
     prober.answer(c.endpoint(2), 1, 4 * MS, 0);
-    prober.answer(c.endpoint(3), 40, MS / 10, 0); // hot: above the 0.84 quantile of 1, 2, 3, 40
+    prober.answer(c.endpoint(3), 40, MS / 10, 0); // hot: above the 0.84 quantile of 1, 1, 1, 40
 
     assertThat(picker.pick(CallContext.DEFAULT, MS).endpoint()).isSameAs(c.endpoint(1));
   }
 
   @Test
-  void pick_everyUseCountsTheCallPlaced_thenTheAnswerIsDropped() {
+  void pick_aBusyMemberHoldingTheQuantilesRank_isStillHot() {
+    // 5 members, one busy: its answers are more than the 16% the quantile expects to be hot, so
+    // the threshold lands on its own RIF. It must not count as cold for sitting at the threshold.
+    Candidates c = uniform(5);
+    Picker picker = picker(c, Prequal.builder(prober).probesPerCall(0).maxUses(100));
+    Prequal.Replies pool = ((PrequalPicker) picker).pool();
+    pool.accept(c.endpoint(0), 0, 3 * MS, 0);
+    pool.accept(c.endpoint(1), 0, 2 * MS, 0);
+    pool.accept(c.endpoint(2), 1, 3 * MS, 0);
+    pool.accept(c.endpoint(3), 1, 3 * MS, 0);
+    pool.accept(c.endpoint(4), 6, MS / 10, 0);
+    pool.accept(c.endpoint(4), 6, MS / 10, 0); // threshold: 5th smallest of 0 0 1 1 6 6 = 6
+
+    assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isSameAs(c.endpoint(1));
+  }
+
+  @Test
+  void pick_anAnswerPlacesMaxUsesCalls_thenIsDropped() {
     Candidates c = uniform(3);
-    // hotQuantile 1: nothing is hot, so latency alone decides and the uses show.
-    Picker picker = picker(c, Prequal.builder(prober).probesPerCall(0).maxUses(2).hotQuantile(1));
+    Picker picker = picker(c, Prequal.builder(prober).probesPerCall(0).maxUses(2));
     // probesPerCall 0: no probe goes out, so the test answers straight into the pool.
     Prequal.Replies pool = ((PrequalPicker) picker).pool();
     pool.accept(c.endpoint(0), 0, MS, 0);
-    pool.accept(c.endpoint(1), 0, 2 * MS, 0);
-    TestEndpoints.hold(c.endpoint(2), 9); // the fallback must not pick it
+    TestEndpoints.hold(c.endpoint(0), 9); // so the fallback, least connections, avoids it
 
-    // Endpoint 0 is the fastest; its answer places two calls and is gone; then endpoint 1.
     assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isSameAs(c.endpoint(0));
     assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isSameAs(c.endpoint(0));
+    assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isNotSameAs(c.endpoint(0));
+  }
+
+  @Test
+  void pick_eachUseCountsTheCallPlacedOnTheMember() {
+    Candidates c = uniform(2);
+    Picker picker = picker(c, Prequal.builder(prober).probesPerCall(0).maxUses(100));
+    Prequal.Replies pool = ((PrequalPicker) picker).pool();
+    pool.accept(c.endpoint(0), 0, MS, 0);
+    pool.accept(c.endpoint(1), 2, 2 * MS, 0);
+
+    // 0 then 2: endpoint 0 is the least loaded until three calls placed on it make it 3.
+    for (int i = 0; i < 3; i++) {
+      assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint())
+          .as("pick %d", i)
+          .isSameAs(c.endpoint(0));
+    }
     assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isSameAs(c.endpoint(1));
   }
 
