@@ -12,9 +12,11 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * The client matches an answer to its probe by sequence number in a ring of the last 4,096 probes,
  * so a late answer to an overwritten slot is dropped rather than credited to the wrong member. The
  * answer is twice the probe's size: a spoofed-source flood is amplified 2x at most, and the
- * responder answers only well-formed probes. Both sides run one daemon thread each.
+ * responder answers only well-formed probes. The responder runs one daemon thread; the prober two
+ * (a sender, so that a pick never makes the system call, and a receiver).
  */
 
 /**
@@ -131,8 +134,8 @@ public final class LoadProbes {
     }
 
     private void serve() {
-      ByteBuffer in = ByteBuffer.allocate(64);
-      ByteBuffer out = ByteBuffer.allocate(ANSWER_BYTES);
+      ByteBuffer in = ByteBuffer.allocateDirect(64);
+      ByteBuffer out = ByteBuffer.allocateDirect(ANSWER_BYTES);
       while (channel.isOpen()) {
         try {
           in.clear();
@@ -171,15 +174,18 @@ public final class LoadProbes {
 
   /**
    * Sends probes to the port each member publishes under {@link #METADATA_KEY} and hands the
-   * answers to the pool that asked. {@link #probe} never blocks: one non-blocking datagram send.
-   * Thread-safe; one prober may serve every cluster of a process.
+   * answers to the pool that asked. {@link #probe} never blocks and makes no system call: it puts
+   * the probe in a ring that a sender thread empties (a datagram send costs microseconds, too much
+   * for a pick), and wakes that thread only if it sleeps. Thread-safe; one prober may serve every
+   * cluster of a process.
    */
   public static final class UdpProber implements Prequal.Prober, AutoCloseable {
     private static final int RING = 4096;
-    private static final ThreadLocal<ByteBuffer> OUT =
-        ThreadLocal.withInitial(() -> ByteBuffer.allocate(PROBE_BYTES));
+    private static final long SEND_NAP_NANOS = 200_000;
+    private static final int IDLE_NAPS = 500; // 0.1 s without probes: park until woken
 
-    private record Pending(long sequence, Endpoint endpoint, Prequal.Replies replies) {}
+    private record Pending(
+        long sequence, Endpoint endpoint, Prequal.Replies replies, InetSocketAddress to) {}
 
     /** Where one member's probes go, for the registration it was resolved from. */
     private record Target(ServiceInstance instance, @Nullable InetSocketAddress address) {}
@@ -188,6 +194,8 @@ public final class LoadProbes {
     private final Selector selector;
     private final Ticker ticker;
     private final AtomicLong sequence = new AtomicLong();
+    private final AtomicBoolean senderParked = new AtomicBoolean();
+    private final Thread sender;
     private final AtomicReferenceArray<Pending> pending = new AtomicReferenceArray<>(RING);
     private final Map<Endpoint, Target> targets = new ConcurrentHashMap<>();
     private final LongAdder sent = new LongAdder();
@@ -210,6 +218,9 @@ public final class LoadProbes {
       Thread thread = new Thread(this::receive, "switchboard-probe-receiver");
       thread.setDaemon(true);
       thread.start();
+      sender = new Thread(this::send, "switchboard-probe-sender");
+      sender.setDaemon(true);
+      sender.start();
     }
 
     @Override
@@ -219,16 +230,61 @@ public final class LoadProbes {
         return;
       }
       long s = sequence.getAndIncrement();
-      pending.set((int) (s & (RING - 1)), new Pending(s, endpoint, replies));
-      ByteBuffer out = OUT.get();
-      out.clear();
-      out.putInt(MAGIC).putLong(s).flip();
-      try {
-        if (channel.send(out, to) > 0) {
-          sent.increment();
+      pending.set((int) (s & (RING - 1)), new Pending(s, endpoint, replies, to));
+      if (senderParked.get() && senderParked.compareAndSet(true, false)) {
+        LockSupport.unpark(sender);
+      }
+    }
+
+    /*
+     * The sender thread: the ring of pending probes is also the outbox. It sends every sequence
+     * number from the last one it sent to the last one taken, skipping slots a later probe has
+     * overwritten (the ring lapped it: too many probes waiting). A sequence number taken but not
+     * yet written to its slot is waited for with a spin: the taker writes it a few instructions
+     * later.
+     *
+     * Waking a parked thread is a system call, which is what probe() must not make per call. So
+     * while probes flow the sender does not wait to be woken: it naps SEND_NAP_NANOS and sends
+     * what arrived meanwhile (a probe waits at most that long). After IDLE_NAPS naps with nothing
+     * to send it parks until woken, and only then does the next probe() wake it, once.
+     */
+    private void send() {
+      ByteBuffer out = ByteBuffer.allocateDirect(PROBE_BYTES);
+      long next = 0;
+      int idleNaps = 0;
+      while (channel.isOpen()) {
+        if (next == sequence.get()) {
+          if (++idleNaps < IDLE_NAPS) {
+            LockSupport.parkNanos(this, SEND_NAP_NANOS);
+            continue;
+          }
+          senderParked.set(true);
+          if (next == sequence.get()) {
+            LockSupport.park(this);
+          }
+          senderParked.set(false);
+          continue;
         }
-      } catch (IOException e) {
-        logger.debug("Load probe to {} not sent: {}", to, e.toString());
+        idleNaps = 0;
+        Pending p = pending.get((int) (next & (RING - 1)));
+        if (p == null || p.sequence() < next) {
+          Thread.onSpinWait();
+          continue;
+        }
+        if (p.sequence() == next) {
+          out.clear();
+          out.putInt(MAGIC).putLong(next).flip();
+          try {
+            if (channel.send(out, p.to()) > 0) {
+              sent.increment();
+            }
+          } catch (ClosedChannelException e) {
+            return;
+          } catch (IOException e) {
+            logger.debug("Load probe to {} not sent: {}", p.to(), e.toString());
+          }
+        }
+        next++;
       }
     }
 
@@ -287,7 +343,7 @@ public final class LoadProbes {
     }
 
     private void receive() {
-      ByteBuffer in = ByteBuffer.allocate(64);
+      ByteBuffer in = ByteBuffer.allocateDirect(64);
       try (selector) {
         while (channel.isOpen()) {
           selector.select();
@@ -333,6 +389,7 @@ public final class LoadProbes {
         logger.debug("Closing the load prober: {}", e.toString());
       }
       selector.wakeup();
+      LockSupport.unpark(sender);
     }
   }
 }

@@ -20,6 +20,9 @@ import org.jspecify.annotations.Nullable;
  * answer probes, every answer expired) the pick falls back to least connections on this client's
  * own in-flight counts.
  *
+ * The cluster's probe budget (ProbePool.tryProbe) bounds what probing costs the servers; a pick
+ * whose probes it held back may reuse answers past maxUses (each use still counts in their RIF).
+ *
  * Weights: Prequal balances on load reports, which already reflect a member's capacity, so
  * registered weights and slow start only shape the fallback and the probe targets are uniform.
  *
@@ -78,19 +81,24 @@ final class PrequalPicker implements Picker {
 
   @Override
   public PickResult pick(PickArgs args, long nowNanos) {
-    sendProbes();
-    Endpoint chosen = pool.select(args, nowNanos);
+    boolean capped = !sendProbes(nowNanos);
+    Endpoint chosen = pool.select(args, nowNanos, capped);
     return chosen != null ? chosen.asPickResult() : fallback.pick(args, nowNanos);
   }
 
-  private void sendProbes() {
+  /** Sends this pick's probes; false if the probe budget held any back. */
+  private boolean sendProbes(long nowNanos) {
     int probes = wholeProbes;
     if (fractionThreshold != 0 && (random.nextLong() >>> 11) < fractionThreshold) {
       probes++;
     }
     Endpoint[] es = endpoints;
     for (int i = 0; i < probes; i++) {
+      if (!pool.tryProbe(nowNanos)) {
+        return false;
+      }
       prober.probe(es[RandomSource.below(random.nextLong(), es.length)], pool);
     }
+    return true;
   }
 }

@@ -4,6 +4,7 @@ import dev.switchboard.lb.BalancingPolicy.PickArgs;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import org.jspecify.annotations.Nullable;
 
@@ -42,7 +43,12 @@ final class ProbePool implements Prequal.Replies {
   private static final ThreadLocal<int[]> SLOTS = ThreadLocal.withInitial(() -> new int[MAX_SIZE]);
 
   /** The pool's settings; times in nanoseconds. */
-  record Settings(int size, long maxAgeNanos, double hotQuantile, int maxUses) {}
+  record Settings(
+      int size, long maxAgeNanos, double hotQuantile, int maxUses, int maxProbesPerSecond) {
+    long probeIntervalNanos() {
+      return 1_000_000_000L / maxProbesPerSecond;
+    }
+  }
 
   /** One answer, with the calls this client has placed on the member since it arrived. */
   static final class Probe {
@@ -67,6 +73,9 @@ final class ProbePool implements Prequal.Replies {
 
   private final Settings settings;
   private final AtomicReferenceArray<Probe> slots;
+  // The probe budget as a generic cell rate algorithm: the theoretical arrival time of the next
+  // probe; a probe may go if it is no more than a tenth of a second's budget early.
+  private final AtomicLong probeBudget = new AtomicLong(Long.MIN_VALUE);
   private volatile Set<Endpoint> members = Set.of();
 
   ProbePool(Settings settings) {
@@ -110,11 +119,26 @@ final class ProbePool implements Prequal.Replies {
     }
   }
 
+  /** Whether the budget allows one more probe now (and takes it). Lock-free; one CAS. */
+  boolean tryProbe(long nowNanos) {
+    long interval = settings.probeIntervalNanos();
+    long burst = Math.max(interval, 100_000_000L);
+    long tat = probeBudget.get();
+    long start = tat == Long.MIN_VALUE || tat - nowNanos < 0 ? nowNanos : tat;
+    if (start - nowNanos > burst) {
+      return false;
+    }
+    return probeBudget.compareAndSet(tat, start + interval);
+  }
+
   /**
    * The endpoint the hot-cold rule picks among usable answers, or null if none is usable (the
    * caller falls back to its own signals).
+   *
+   * @param reuse whether the answer may place more calls than {@link Settings#maxUses} (the probe
+   *     budget held this pick's probes back)
    */
-  @Nullable Endpoint select(PickArgs args, long nowNanos) {
+  @Nullable Endpoint select(PickArgs args, long nowNanos, boolean reuse) {
     Probe[] usable = SCRATCH.get();
     int[] at = SLOTS.get();
     Set<Endpoint> current = members;
@@ -149,7 +173,7 @@ final class ProbePool implements Prequal.Replies {
       }
     }
     Probe chosen = usable[best];
-    if (chosen.placed.incrementAndGet() >= settings.maxUses()) {
+    if (chosen.placed.incrementAndGet() >= settings.maxUses() && !reuse) {
       slots.compareAndSet(at[best], chosen, null);
     }
     Arrays.fill(usable, 0, n, null); // keeps no endpoint reachable from the thread

@@ -57,14 +57,17 @@ class PrequalPickerTest {
   @Test
   void pick_sendsTheConfiguredProbesPerCall_offTheCallersAnswers() {
     Candidates c = uniform(10);
-    Picker whole = picker(c, Prequal.builder(prober).probesPerCall(2));
+    // All picks at one instant: a budget that does not hold any back.
+    Picker whole =
+        picker(c, Prequal.builder(prober).probesPerCall(2).maxProbesPerSecond(1_000_000));
     for (int i = 0; i < 1000; i++) {
       whole.pick(CallContext.DEFAULT, 0);
     }
     assertThat(prober.probed).hasSize(2000);
 
     prober.probed.clear();
-    Picker fractional = picker(c, Prequal.builder(prober).probesPerCall(0.5));
+    Picker fractional =
+        picker(c, Prequal.builder(prober).probesPerCall(0.5).maxProbesPerSecond(1_000_000));
     for (int i = 0; i < 10_000; i++) {
       fractional.pick(CallContext.DEFAULT, 0);
     }
@@ -131,6 +134,30 @@ class PrequalPickerTest {
           .isSameAs(c.endpoint(0));
     }
     assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isSameAs(c.endpoint(1));
+  }
+
+  @Test
+  void probes_areCappedAtMaxProbesPerSecond_andCappedPicksReuseAnswers() {
+    Candidates c = uniform(4);
+    Picker picker =
+        picker(c, Prequal.builder(prober).probesPerCall(1).maxUses(1).maxProbesPerSecond(100));
+
+    // 1,000 picks within one instant: a tenth of a second's budget (10 probes) and no more.
+    for (int i = 0; i < 1000; i++) {
+      picker.pick(CallContext.DEFAULT, 0);
+    }
+    assertThat(prober.probed).hasSizeBetween(10, 11);
+    // Over the next second, about 100 more.
+    for (int ms = 1; ms <= 1000; ms++) {
+      picker.pick(CallContext.DEFAULT, ms * MS);
+    }
+    assertThat(prober.probed.size()).isBetween(105, 115);
+
+    // The budget is spent: one answer keeps placing calls past maxUses, each counted in its RIF.
+    prober.answer(c.endpoint(2), 0, MS, 1000 * MS);
+    for (int i = 0; i < 5; i++) {
+      assertThat(picker.pick(CallContext.DEFAULT, 1000 * MS).endpoint()).isSameAs(c.endpoint(2));
+    }
   }
 
   @Test
