@@ -43,6 +43,7 @@ public final class Endpoint {
   private final LongAdder calls = new LongAdder();
   private final LongAdder failures = new LongAdder();
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
+  private volatile boolean failedFast;
 
   // Peak EWMA of latency (Finagle's PeakEwma): racy pairs lose at most one observation. Written
   // with release stores (readers need the values, not a full fence after every call; on x86 a
@@ -203,6 +204,7 @@ public final class Endpoint {
       return consecutiveFailures.get();
     }
     calls.increment();
+    failedFast = outcome.isEndpointFailure() && outcome != Outcome.TIMEOUT;
     if (outcome.isEndpointFailure()) {
       failures.increment();
       observe(Math.max((double) latencyNanos, failurePenaltyNanos), nowNanos);
@@ -243,6 +245,15 @@ public final class Endpoint {
 
   int consecutiveFailures() {
     return consecutiveFailures.get();
+  }
+
+  /**
+   * Whether this client's last call to it ended in a failure other than a timeout: refused, reset,
+   * overloaded. Such an endpoint may look idle to a load probe (a sinkhole); one that timed out
+   * does not.
+   */
+  boolean failedFast() {
+    return failedFast;
   }
 
   void resetConsecutiveFailures() {

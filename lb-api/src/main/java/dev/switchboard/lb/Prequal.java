@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * client's own in-flight counts, as are all members while the pool is empty.
  *
  * <p>Sinkholing: a member that fails fast reports few requests in flight and a low latency, and
- * would attract every call. A member whose last call from this client failed is therefore treated
- * as hotter than any other until a call to it succeeds (outlier ejection then removes it if it
- * keeps failing).
+ * would attract every call. A member whose last call from this client failed fast (refused, reset,
+ * overloaded; not a timeout) is therefore treated as hotter than any other until a call to it
+ * succeeds (outlier ejection then removes it if it keeps failing).
  *
  * <p>{@link Prober} sends the probes; {@link LoadTracker} is the server half that counts what a
  * probe answers.

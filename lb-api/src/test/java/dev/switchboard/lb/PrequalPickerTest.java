@@ -173,7 +173,7 @@ class PrequalPickerTest {
   }
 
   @Test
-  void pick_memberWhoseLastCallFailed_isNotChosenOverOthers_noSinkhole() {
+  void pick_memberWhoseLastCallFailedFast_isNotChosenOverOthers_noSinkhole() {
     // A member that fails at once reports an empty queue and the lowest latency.
     Candidates c = uniform(3);
     Picker picker = picker(c, Prequal.builder(prober).probesPerCall(0).maxUses(100));
@@ -187,6 +187,9 @@ class PrequalPickerTest {
       assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isNotSameAs(c.endpoint(0));
     }
     TestEndpoints.record(c.endpoint(0), Outcome.SUCCESS, MS / 100, 0);
+    assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isSameAs(c.endpoint(0));
+    // A timeout is slow, not a sinkhole: the member's answer still counts.
+    TestEndpoints.record(c.endpoint(0), Outcome.TIMEOUT, 5000 * MS, 0);
     assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isSameAs(c.endpoint(0));
   }
 
