@@ -19,7 +19,15 @@ public final class SeededPolicies {
   /** The names {@link #of} accepts, in the order of {@link BalancingPolicy}'s factories. */
   public static final List<String> NAMES =
       List.of(
-          "round_robin", "least_connections", "peak_ewma", "weighted_random", "consistent_hash");
+          "round_robin",
+          "least_connections",
+          "peak_ewma",
+          "weighted_random",
+          "consistent_hash",
+          "prequal");
+
+  /** A prober that sends nothing: Prequal without answers is least connections. */
+  private static final Prequal.Prober NO_PROBES = (endpoint, replies) -> {};
 
   private SeededPolicies() {}
 
@@ -29,6 +37,16 @@ public final class SeededPolicies {
    * @throws IllegalArgumentException for an unknown name
    */
   public static BalancingPolicy of(String name, LongSupplier random) {
+    return of(name, random, NO_PROBES);
+  }
+
+  /**
+   * The policy {@code name} (one of {@link #NAMES}) drawing from {@code random}; Prequal sends its
+   * probes through {@code prober}, the other policies ignore it.
+   *
+   * @throws IllegalArgumentException for an unknown name
+   */
+  public static BalancingPolicy of(String name, LongSupplier random, Prequal.Prober prober) {
     RandomSource source = random::getAsLong;
     return switch (name) {
       case "round_robin" ->
@@ -53,6 +71,7 @@ public final class SeededPolicies {
       case "consistent_hash" ->
           BalancingPolicy.of(
               name, (candidates, previous) -> RingHashPicker.create(candidates, null, source));
+      case "prequal" -> Prequal.builder(prober).build(source);
       default ->
           throw new IllegalArgumentException(
               "unknown policy '" + name + "'; expected one of " + String.join(", ", NAMES));

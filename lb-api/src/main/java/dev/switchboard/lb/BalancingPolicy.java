@@ -54,6 +54,24 @@ public interface BalancingPolicy {
     return of("peak_ewma", PeakEwmaPicker::create);
   }
 
+  /**
+   * Prequal: picks by the servers' own reports of requests in flight and latency, which {@code
+   * prober} asks for off the call path; least connections where no report is at hand. The {@link
+   * Prequal} defaults; {@link Prequal#builder} configures the probing.
+   */
+  static BalancingPolicy prequal(Prequal.Prober prober) {
+    return Prequal.builder(prober).build();
+  }
+
+  /**
+   * Prequal probing over UDP ({@link LoadProbes#shared()}): members that publish {@link
+   * LoadProbes#METADATA_KEY} (Switchboard's servers do) are probed, the others are picked by least
+   * connections.
+   */
+  static BalancingPolicy prequal() {
+    return prequal(LoadProbes.shared());
+  }
+
   /** Random choice in proportion to weight. */
   static BalancingPolicy weightedRandom() {
     return of("weighted_random", WeightedRandomPicker::create);

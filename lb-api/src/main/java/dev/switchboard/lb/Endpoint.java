@@ -44,6 +44,7 @@ public final class Endpoint {
   private final LongAdder calls = new LongAdder();
   private final LongAdder failures = new LongAdder();
   private final AtomicInteger consecutiveFailures = new AtomicInteger();
+  private volatile boolean failedFast;
 
   /*
    * The latency estimate: a peak EWMA that forgets by time and by answers
@@ -245,6 +246,7 @@ public final class Endpoint {
       return consecutiveFailures.get();
     }
     calls.increment();
+    failedFast = outcome.isEndpointFailure() && outcome != Outcome.TIMEOUT;
     if (outcome.isEndpointFailure()) {
       failures.increment();
       observe(Math.max((double) latencyNanos, failurePenaltyNanos), nowNanos);
@@ -285,6 +287,15 @@ public final class Endpoint {
 
   int consecutiveFailures() {
     return consecutiveFailures.get();
+  }
+
+  /**
+   * Whether this client's last call to it ended in a failure other than a timeout: refused, reset,
+   * overloaded. Such an endpoint may look idle to a load probe (a sinkhole); one that timed out
+   * does not.
+   */
+  boolean failedFast() {
+    return failedFast;
   }
 
   void resetConsecutiveFailures() {

@@ -22,7 +22,13 @@ final class EventQueue {
     /** The flapping server leaves or rejoins the registry. */
     FLAP,
     /** The new servers start and register. */
-    SCALE_OUT
+    SCALE_OUT,
+    /** Antagonists move: every server's speed is drawn again. */
+    ANTAGONISTS,
+    /** A Prequal probe reaches its server, which answers. */
+    PROBE,
+    /** A probe's answer reaches its client. */
+    PROBE_REPLY
   }
 
   /** One scheduled event; the payload fields used depend on the kind. */
@@ -33,6 +39,7 @@ final class EventQueue {
     final int index; // client or server
     final @Nullable Request request;
     final boolean @Nullable [] members;
+    final @Nullable ProbeTrip probe;
 
     private Event(
         long time,
@@ -40,13 +47,15 @@ final class EventQueue {
         Kind kind,
         int index,
         @Nullable Request request,
-        boolean @Nullable [] members) {
+        boolean @Nullable [] members,
+        @Nullable ProbeTrip probe) {
       this.time = time;
       this.seq = seq;
       this.kind = kind;
       this.index = index;
       this.request = request;
       this.members = members;
+      this.probe = probe;
     }
 
     @Override
@@ -62,7 +71,11 @@ final class EventQueue {
 
   void schedule(
       long time, Kind kind, int index, @Nullable Request request, boolean @Nullable [] members) {
-    queue.add(new Event(time, sequence++, kind, index, request, members));
+    queue.add(new Event(time, sequence++, kind, index, request, members, null));
+  }
+
+  void schedule(long time, Kind kind, int index, ProbeTrip probe) {
+    queue.add(new Event(time, sequence++, kind, index, null, null, probe));
   }
 
   /** The next event, or null when nothing is left. */

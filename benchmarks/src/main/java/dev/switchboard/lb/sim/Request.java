@@ -13,6 +13,11 @@ final class Request {
   final Endpoint endpoint;
   final int server;
   boolean served;
+
+  /** When it reached its server, and the server's load level then (its LoadTracker's). */
+  long serverArrivalNanos;
+
+  int serverLevel;
   boolean completed;
 
   Request(int client, long startNanos, long baseServiceNanos, Endpoint endpoint, int server) {

@@ -12,6 +12,7 @@ final class ResultTable {
   private static final String[] HEADER = {
     "scenario",
     "policy",
+    "load",
     "p50 ms",
     "p99 ms",
     "p99.9 ms",
@@ -93,6 +94,7 @@ final class ResultTable {
           new String[] {
             r.scenario().label(),
             r.policy(),
+            format("%.0f%%", r.utilisation() * 100),
             millis(r.p50Nanos()),
             millis(r.p99Nanos()),
             millis(r.p999Nanos()),
@@ -111,6 +113,10 @@ final class ResultTable {
     double capacity = c.servers() * c.workers() * 1000 / c.serviceMeanMillis();
     double rate = c.utilisation() * capacity;
     double seconds = c.requests() / rate;
+    StringBuilder loads = new StringBuilder();
+    for (double u : c.utilisations()) {
+      loads.append(loads.length() == 0 ? "" : ", ").append(format("%.0f%%", u * 100));
+    }
     return List.of(
         format(
             "Switchboard simulator, seed %d: %d clients x %d servers (%d workers each), %s"
@@ -122,9 +128,14 @@ final class ResultTable {
             c.serviceTime().label(),
             number(c.serviceMeanMillis())),
         format(
-            "open-loop Poisson arrivals at %s%% of nominal capacity (%s calls/s), %d calls per run"
-                + " (~%.1f s of virtual time).",
-            number(c.utilisation() * 100), number(rate), c.requests(), seconds),
+            "open-loop Poisson arrivals at %s of nominal capacity (%s: %s calls/s), %d calls per"
+                + " run (~%.1f s of virtual time at %s).",
+            loads,
+            number(c.utilisation() * 100) + "%",
+            number(rate),
+            c.requests(),
+            seconds,
+            number(c.utilisation() * 100) + "%"),
         format(
             "slow: server 0 is %sx slower. flapping: server %d leaves the registry and rejoins,"
                 + " alternately, every %s s.",
@@ -137,7 +148,14 @@ final class ResultTable {
             number(c.registryDelayMillis()),
             c.timeoutMillis() > 0
                 ? "Clients time out calls after " + number(c.timeoutMillis()) + " ms."
-                : "No client timeouts."));
+                : "No client timeouts."),
+        format(
+            "antagonists: every %s s each server has a 1-in-3 chance of a neighbour slowing it"
+                + " 1.5-4x; load counts the %.0f%% of nominal capacity they leave. prequal: probes"
+                + " take %s ms there and back.",
+            number(c.antagonistPeriodSeconds()),
+            Scenario.ANTAGONISTS.capacityFactor() * 100,
+            number(c.probeDelayMillis())));
   }
 
   private static List<String> notes(SimConfig config, List<RunResult> results) {
@@ -164,6 +182,19 @@ final class ResultTable {
             .append(' ')
             .append(r.finishedAfterLeaving());
       }
+    }
+    StringBuilder probing = new StringBuilder();
+    for (RunResult r : results) {
+      if (r.probes() > 0 && probing.indexOf(r.scenario().label() + " ") < 0) {
+        probing
+            .append(probing.length() == 0 ? "" : ", ")
+            .append(r.scenario().label())
+            .append(' ')
+            .append(format("%.2f", (double) r.probes() / r.issued()));
+      }
+    }
+    if (probing.length() > 0) {
+      notes.add("prequal: probes sent per call: " + probing + ".");
     }
     if (late.length() > 0) {
       notes.add(

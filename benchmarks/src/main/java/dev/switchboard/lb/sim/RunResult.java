@@ -16,6 +16,8 @@ package dev.switchboard.lb.sim;
  * @param flapperShare the flapping server's share of all calls (NaN outside flapping)
  * @param newShareFirstSecond the new servers' share of the calls picked in the first second after
  *     the scale-out (NaN outside scale-out; an even spread gives 0.5)
+ * @param utilisation the offered load, a fraction of the nominal capacity
+ * @param probes Prequal probes sent (0 for the other policies)
  * @param issued calls issued
  * @param completed calls completed (each exactly once, else the run fails)
  * @param timedOut calls completed as timeouts (their servers still served them, to no one)
@@ -29,6 +31,7 @@ package dev.switchboard.lb.sim;
 record RunResult(
     Scenario scenario,
     String policy,
+    double utilisation,
     long p50Nanos,
     long p99Nanos,
     long p999Nanos,
@@ -38,6 +41,7 @@ record RunResult(
     double slowShare,
     double flapperShare,
     double newShareFirstSecond,
+    long probes,
     long issued,
     long completed,
     long timedOut,

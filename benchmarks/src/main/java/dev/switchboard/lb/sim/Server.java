@@ -1,16 +1,19 @@
 package dev.switchboard.lb.sim;
 
+import dev.switchboard.lb.Prequal;
 import java.util.ArrayDeque;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A server: {@code workers} parallel workers in front of one unbounded FIFO queue (an M/G/c
- * station). Its speed multiplies every request's base service time. It keeps serving its queue
- * whether or not it is registered. Not thread-safe.
+ * station). Its slowdown multiplies the base service time of every request a worker starts on. It
+ * keeps serving its queue whether or not it is registered, and counts its load in the production
+ * {@link Prequal.LoadTracker}, which answers Prequal's probes. Not thread-safe.
  */
 final class Server {
+  final Prequal.LoadTracker tracker = new Prequal.LoadTracker();
   private final int workers;
-  private final double slowdown;
+  private double slowdown;
   private final ArrayDeque<Request> queue = new ArrayDeque<>();
   private int busy;
   private long served;
@@ -27,8 +30,15 @@ final class Server {
         : Math.max(1, Math.round(request.baseServiceNanos * slowdown));
   }
 
+  /** From now on, requests started take {@code slowdown} times their base service time. */
+  void slowdown(double slowdown) {
+    this.slowdown = slowdown;
+  }
+
   /** Takes a request; returns true if a worker starts on it now (else it waits in the queue). */
-  boolean accept(Request request) {
+  boolean accept(Request request, long nowNanos) {
+    request.serverArrivalNanos = nowNanos;
+    request.serverLevel = tracker.begin();
     if (busy < workers) {
       busy++;
       return true;
@@ -38,10 +48,11 @@ final class Server {
   }
 
   /**
-   * A worker finished a request; returns the next queued request it starts on, or null if the queue
-   * is empty and the worker goes idle.
+   * A worker finished {@code finished}; returns the next queued request it starts on, or null if
+   * the queue is empty and the worker goes idle.
    */
-  @Nullable Request finish() {
+  @Nullable Request finish(Request finished, long nowNanos) {
+    tracker.end(finished.serverLevel, nowNanos - finished.serverArrivalNanos, nowNanos);
     served++;
     Request next = queue.pollFirst();
     if (next == null) {

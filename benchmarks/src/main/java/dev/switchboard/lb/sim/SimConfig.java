@@ -12,7 +12,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param requests calls per run (one run = one scenario × one policy), spread over the clients
  * @param utilisation offered load as a fraction of the nominal capacity of the initial servers
- *     ({@code servers × workers / serviceMean}); the slow server does not lower the nominal figure
+ *     ({@code servers × workers / serviceMean}) in this run; neither the slow server nor the
+ *     antagonists lower the nominal figure
+ * @param utilisations every utilisation to run, in order ({@code utilisation} is the first)
  * @param registryDelayMillis a registry change reaches each client after a uniform random delay of
  *     up to this much
  * @param timeoutMillis a client gives up on a call after this long and records a timeout (0: never)
@@ -25,6 +27,7 @@ record SimConfig(
     List<Scenario> scenarios,
     List<String> policies,
     double utilisation,
+    List<Double> utilisations,
     int workers,
     ServiceTime serviceTime,
     double serviceMeanMillis,
@@ -32,6 +35,8 @@ record SimConfig(
     double flapPeriodSeconds,
     double registryDelayMillis,
     double timeoutMillis,
+    double probeDelayMillis,
+    double antagonistPeriodSeconds,
     @Nullable Path markdown) {
 
   static final String USAGE =
@@ -41,10 +46,12 @@ record SimConfig(
         --clients K              client processes, each with its own view and pickers (default 8)
         --servers N              servers at the start (default 10)
         --requests R             calls per scenario and policy (default 200000)
-        --scenario S[,S...]      all | steady | slow | flapping | scale-out (default all)
+        --scenario S[,S...]      all | steady | slow | flapping | scale-out | antagonists
+                                 (default all)
         --policies P[,P...]      all | round_robin | least_connections | peak_ewma |
-                                 weighted_random | consistent_hash (default all)
-        --utilisation U          offered load / nominal capacity, 0 < U < 1 (default 0.7)
+                                 weighted_random | consistent_hash | prequal (default all)
+        --utilisation U[,U...]   offered load / nominal capacity, 0 < U < 2; 1 and above need
+                                 --timeout-ms (default 0.7)
         --workers C              parallel workers per server (default 2)
         --service D              exponential | lognormal | constant (default exponential)
         --service-mean-ms M      mean service time (default 5)
@@ -52,6 +59,8 @@ record SimConfig(
         --flap-period-s T        the flapping server leaves, and rejoins, every T s (default 2)
         --registry-delay-ms L    registry updates reach each client within L ms (default 100)
         --timeout-ms T           clients give up on a call after T ms; 0 = never (default 0)
+        --probe-delay-ms D       a prequal probe's round trip (default 0.5)
+        --antagonist-period-s T  antagonists move to other servers every T s (default 1)
         --markdown FILE          also write the table as markdown to FILE
         --help                   this text
       """;
@@ -62,9 +71,19 @@ record SimConfig(
     require(requests >= 1, "--requests must be at least 1 but was " + requests);
     require(!scenarios.isEmpty(), "--scenario names no scenario");
     require(!policies.isEmpty(), "--policies names no policy");
+    require(!utilisations.isEmpty(), "--utilisation names no value");
+    for (double u : utilisations) {
+      require(u > 0 && u < 2, "--utilisation must be in (0, 2) but was " + u);
+      require(
+          u < 1 || timeoutMillis > 0,
+          "--utilisation " + u + " needs --timeout-ms: past capacity, queues grow without bound");
+    }
     require(
-        utilisation > 0 && utilisation < 1,
-        "--utilisation must be in (0, 1) but was " + utilisation);
+        probeDelayMillis >= 0 && probeDelayMillis <= 60_000,
+        "--probe-delay-ms must be in [0, 60000] but was " + probeDelayMillis);
+    require(
+        antagonistPeriodSeconds >= 0.001 && antagonistPeriodSeconds <= 86_400,
+        "--antagonist-period-s must be in [0.001, 86400] but was " + antagonistPeriodSeconds);
     require(workers >= 1 && workers <= 1_000, "--workers must be 1..1000 but was " + workers);
     require(
         serviceMeanMillis > 0 && serviceMeanMillis <= 60_000,
@@ -81,6 +100,7 @@ record SimConfig(
     require(
         timeoutMillis >= 0 && timeoutMillis <= 3_600_000,
         "--timeout-ms must be in [0, 3600000] but was " + timeoutMillis);
+    utilisations = List.copyOf(utilisations);
     scenarios = List.copyOf(scenarios);
     policies = List.copyOf(policies);
   }
@@ -92,6 +112,15 @@ record SimConfig(
 
   /** A copy with another request count. */
   SimConfig withRequests(int n) {
+    return copy(n, utilisation);
+  }
+
+  /** A copy whose runs offer {@code u} of the nominal capacity. */
+  SimConfig withUtilisation(double u) {
+    return copy(requests, u);
+  }
+
+  private SimConfig copy(int n, double u) {
     return new SimConfig(
         seed,
         clients,
@@ -99,7 +128,8 @@ record SimConfig(
         n,
         scenarios,
         policies,
-        utilisation,
+        u,
+        utilisations,
         workers,
         serviceTime,
         serviceMeanMillis,
@@ -107,6 +137,8 @@ record SimConfig(
         flapPeriodSeconds,
         registryDelayMillis,
         timeoutMillis,
+        probeDelayMillis,
+        antagonistPeriodSeconds,
         markdown);
   }
 
@@ -122,7 +154,7 @@ record SimConfig(
     int requests = 200_000;
     List<Scenario> scenarios = List.of(Scenario.values());
     List<String> policies = SeededPolicies.NAMES;
-    double utilisation = 0.7;
+    List<Double> utilisations = List.of(0.7);
     int workers = 2;
     ServiceTime serviceTime = ServiceTime.EXPONENTIAL;
     double serviceMean = 5;
@@ -130,6 +162,8 @@ record SimConfig(
     double flapPeriod = 2;
     double registryDelay = 100;
     double timeout = 0;
+    double probeDelay = 0.5;
+    double antagonistPeriod = 1;
     Path markdown = null;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
@@ -156,7 +190,7 @@ record SimConfig(
         case "--requests" -> requests = parseInt(flag, value);
         case "--scenario", "--scenarios" -> scenarios = scenarios(value);
         case "--policies", "--policy" -> policies = policies(value);
-        case "--utilisation", "--utilization" -> utilisation = parseDouble(flag, value);
+        case "--utilisation", "--utilization" -> utilisations = doubles(flag, value);
         case "--workers" -> workers = parseInt(flag, value);
         case "--service" -> serviceTime = ServiceTime.of(value);
         case "--service-mean-ms" -> serviceMean = parseDouble(flag, value);
@@ -164,6 +198,8 @@ record SimConfig(
         case "--flap-period-s" -> flapPeriod = parseDouble(flag, value);
         case "--registry-delay-ms" -> registryDelay = parseDouble(flag, value);
         case "--timeout-ms" -> timeout = parseDouble(flag, value);
+        case "--probe-delay-ms" -> probeDelay = parseDouble(flag, value);
+        case "--antagonist-period-s" -> antagonistPeriod = parseDouble(flag, value);
         case "--markdown" -> markdown = Path.of(value);
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
@@ -175,7 +211,8 @@ record SimConfig(
         requests,
         scenarios,
         policies,
-        utilisation,
+        utilisations.get(0),
+        utilisations,
         workers,
         serviceTime,
         serviceMean,
@@ -183,6 +220,8 @@ record SimConfig(
         flapPeriod,
         registryDelay,
         timeout,
+        probeDelay,
+        antagonistPeriod,
         markdown);
   }
 
@@ -217,6 +256,14 @@ record SimConfig(
       if (!out.contains(name)) {
         out.add(name);
       }
+    }
+    return out;
+  }
+
+  private static List<Double> doubles(String flag, String value) {
+    List<Double> out = new ArrayList<>();
+    for (String v : value.split(",", -1)) {
+      out.add(parseDouble(flag, v.trim()));
     }
     return out;
   }

@@ -4,6 +4,7 @@ import dev.switchboard.lb.BalancingPolicy.PickResult;
 import dev.switchboard.lb.CallContext;
 import dev.switchboard.lb.Endpoint;
 import dev.switchboard.lb.Outcome;
+import dev.switchboard.lb.Prequal;
 import dev.switchboard.lb.SeededPolicies;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.TestEndpoints;
@@ -41,6 +42,17 @@ import org.HdrHistogram.Histogram;
  * policy, so every policy of a scenario faces the very same calls (common random numbers) and only
  * the routing differs; the scenario is mixed into the seed.
  *
+ * Probes (Prequal). A client's Prequal picker sends its probes through the client's prober: the
+ * probe reaches its server half a probe delay later (PROBE), which answers with its LoadTracker's
+ * requests in flight and latency at that load, and the answer reaches the client's pool half a
+ * delay after that (PROBE_REPLY). Probes cost the servers nothing here; the real cost per probe is
+ * measured on real servers, not simulated.
+ *
+ * Antagonists. Every antagonist period (from t = 0) each server's speed is drawn again from its own
+ * stream (independent of the policy): a one-in-three chance of a slowdown uniform in [1.5, 4], else
+ * full speed. A request in service keeps the speed it started with. The offered load is computed
+ * against the capacity the antagonists leave on average (Scenario.capacityFactor, about 80%).
+ *
  * Registry. Membership changes happen at registry level (the flapping server deregisters and
  * re-registers; the scale-out servers register) and reach each client after its own uniform delay
  * of up to registryDelay, in order per client (a watch delivers in order). Clients rebuild their
@@ -65,6 +77,7 @@ final class Simulation {
   private final boolean[] registered;
   private final Client[] clients;
   private final SplittableRandom registryRandom;
+  private final SplittableRandom antagonistRandom;
   private final boolean keyed;
   private final double serviceMeanNanos;
   private final double interarrivalMeanNanos;
@@ -82,6 +95,7 @@ final class Simulation {
   private long completed;
   private long timedOut;
   private long finishedAfterLeaving;
+  private long probes;
 
   Simulation(SimConfig config, Scenario scenario, String policy) {
     this.config = config;
@@ -104,7 +118,8 @@ final class Simulation {
     this.keyed = policy.equals("consistent_hash");
 
     this.serviceMeanNanos = config.serviceMeanMillis() * 1e6;
-    double capacityPerSecond = initialServers * config.workers() * (SECOND / serviceMeanNanos);
+    double capacityPerSecond =
+        initialServers * config.workers() * (SECOND / serviceMeanNanos) * scenario.capacityFactor();
     double ratePerSecond = config.utilisation() * capacityPerSecond;
     this.interarrivalMeanNanos = SECOND * config.clients() / ratePerSecond;
     this.expectedNanos = Math.round(config.requests() / ratePerSecond * SECOND);
@@ -119,11 +134,15 @@ final class Simulation {
     }
     this.registryRandom = root.split();
     SplittableRandom pickerRoot = root.split();
+    this.antagonistRandom = root.split();
     this.clients = new Client[config.clients()];
     for (int c = 0; c < clients.length; c++) {
       SplittableRandom pickerRandom = pickerRoot.split();
+      int client = c;
+      Prequal.Prober prober = (endpoint, replies) -> sendProbe(client, endpoint, replies);
       clients[c] =
-          new Client(c, SeededPolicies.of(policy, pickerRandom::nextLong), workloads[c], total);
+          new Client(
+              c, SeededPolicies.of(policy, pickerRandom::nextLong, prober), workloads[c], total);
       clients[c].remaining =
           config.requests() / config.clients() + (c < config.requests() % config.clients() ? 1 : 0);
     }
@@ -145,6 +164,7 @@ final class Simulation {
       case FLAPPING ->
           events.schedule(flapPeriodNanos(), Kind.FLAP, initialServers - 1, null, null);
       case SCALE_OUT -> events.schedule(scaleOutNanos, Kind.SCALE_OUT, 0, null, null);
+      case ANTAGONISTS -> events.schedule(0, Kind.ANTAGONISTS, 0, null, null);
       default -> {}
     }
     for (Event e = events.poll(); e != null; e = events.poll()) {
@@ -157,6 +177,12 @@ final class Simulation {
             clients[e.index].apply(Objects.requireNonNull(e.members), instances, now, created);
         case FLAP -> flap(e.index);
         case SCALE_OUT -> scaleOut();
+        case ANTAGONISTS -> moveAntagonists();
+        case PROBE -> answerProbe(Objects.requireNonNull(e.probe));
+        case PROBE_REPLY -> {
+          ProbeTrip trip = Objects.requireNonNull(e.probe);
+          trip.replies.accept(trip.endpoint, trip.requestsInFlight, trip.latencyNanos, now);
+        }
       }
     }
     return result();
@@ -177,7 +203,7 @@ final class Simulation {
     count(s);
 
     Server server = servers[s];
-    if (server.accept(request)) {
+    if (server.accept(request, now)) {
       events.schedule(now + server.serviceNanos(request), Kind.SERVICE_DONE, s, request, null);
     }
     if (timeoutNanos > 0) {
@@ -210,7 +236,7 @@ final class Simulation {
     }
     request.served = true;
     Server server = servers[s];
-    Request next = server.finish();
+    Request next = server.finish(request, now);
     if (next != null) {
       events.schedule(now + server.serviceNanos(next), Kind.SERVICE_DONE, s, next, null);
     }
@@ -239,6 +265,38 @@ final class Simulation {
     latencies.recordValue(latency);
     if (!clients[request.client].holds(request.server, request.endpoint)) {
       finishedAfterLeaving++;
+    }
+  }
+
+  private void sendProbe(int client, Endpoint endpoint, Prequal.Replies replies) {
+    probes++;
+    int s = endpoint.instance().port() - BASE_PORT;
+    events.schedule(
+        now + probeHalfTripNanos(), Kind.PROBE, s, new ProbeTrip(client, s, endpoint, replies));
+  }
+
+  private void answerProbe(ProbeTrip trip) {
+    Prequal.LoadTracker tracker = servers[trip.server].tracker;
+    trip.requestsInFlight = tracker.requestsInFlight();
+    trip.latencyNanos = tracker.latencyNanos(now);
+    events.schedule(now + probeHalfTripNanos(), Kind.PROBE_REPLY, trip.client, trip);
+  }
+
+  private long probeHalfTripNanos() {
+    return Math.round(config.probeDelayMillis() * 1e6 / 2);
+  }
+
+  private void moveAntagonists() {
+    for (Server server : servers) {
+      boolean neighbour = antagonistRandom.nextDouble() < Scenario.ANTAGONIST_CHANCE;
+      double factor =
+          Scenario.ANTAGONIST_MIN
+              + (Scenario.ANTAGONIST_MAX - Scenario.ANTAGONIST_MIN) * antagonistRandom.nextDouble();
+      server.slowdown(neighbour ? factor : 1.0);
+    }
+    if (issued < config.requests()) {
+      long period = Math.max(1, Math.round(config.antagonistPeriodSeconds() * SECOND));
+      events.schedule(now + period, Kind.ANTAGONISTS, 0, null, null);
     }
   }
 
@@ -328,6 +386,7 @@ final class Simulation {
     return new RunResult(
         scenario,
         policy,
+        config.utilisation(),
         latencies.getValueAtPercentile(50.0),
         latencies.getValueAtPercentile(99.0),
         latencies.getValueAtPercentile(99.9),
@@ -337,6 +396,7 @@ final class Simulation {
         slowShare,
         flapperShare,
         newShare,
+        probes,
         issued,
         completed,
         timedOut,

@@ -9,9 +9,9 @@ import java.util.List;
 
 /**
  * A deterministic discrete-event simulation of K clients × N servers in virtual time, driving the
- * production pickers of lb-api, under four scenarios (steady, one slow server, a flapping registry,
- * a scale-out), printing latency percentiles and load spread per scenario and policy. The same
- * flags and seed print the same bytes. Run it as described in benchmarks/README.md:
+ * production pickers of lb-api, under five scenarios (steady, one slow server, a flapping registry,
+ * a scale-out, antagonists), printing latency percentiles and load spread per scenario and policy.
+ * The same flags and seed print the same bytes. Run it as described in benchmarks/README.md:
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.switchboard.lb.sim.Simulator [--seed 1] ...
@@ -47,12 +47,17 @@ public final class Simulator {
         "(%d runs in %.1f s of wall time)%n", results.size(), (System.nanoTime() - start) / 1e9);
   }
 
-  /** Runs every configured scenario under every configured policy, in that order. */
+  /**
+   * Runs every configured scenario at every utilisation under every configured policy, in that
+   * order.
+   */
   static List<RunResult> run(SimConfig config) {
     List<RunResult> results = new ArrayList<>();
     for (Scenario scenario : config.scenarios()) {
-      for (String policy : config.policies()) {
-        results.add(new Simulation(config, scenario, policy).run());
+      for (double u : config.utilisations()) {
+        for (String policy : config.policies()) {
+          results.add(new Simulation(config.withUtilisation(u), scenario, policy).run());
+        }
       }
     }
     return results;

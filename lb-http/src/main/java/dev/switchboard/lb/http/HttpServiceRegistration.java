@@ -4,10 +4,13 @@ import com.sun.net.httpserver.HttpServer;
 import com.sun.net.httpserver.HttpsServer;
 import dev.switchboard.lb.AdvertisedAddress;
 import dev.switchboard.lb.GracefulShutdown;
+import dev.switchboard.lb.LoadProbes;
 import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.ServiceRegistry;
 import dev.switchboard.lb.ServiceRegistry.Registration;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -142,6 +145,7 @@ public final class HttpServiceRegistration implements AutoCloseable {
     private @Nullable RequestTracker tracker;
     private GracefulShutdown.Timing drain = GracefulShutdown.Timing.DEFAULTS;
     private Runnable stop = () -> {};
+    private boolean loadProbes = true;
 
     private Builder(ServiceRegistry registry, String service) {
       this.registry = Objects.requireNonNull(registry, "registry");
@@ -269,6 +273,29 @@ public final class HttpServiceRegistration implements AutoCloseable {
     }
 
     /**
+     * Whether the server answers Prequal's load probes (default true, when a {@link #tracker} is
+     * given: the probes are answered from it) on a UDP port of its own, published under {@link
+     * LoadProbes#METADATA_KEY}. HTTP itself is untouched either way.
+     */
+    public Builder loadProbes(boolean answer) {
+      this.loadProbes = answer;
+      return this;
+    }
+
+    /** Answers load probes on {@link #host}, or null (logged) if that cannot be done. */
+    private LoadProbes.@Nullable Responder probeResponder() {
+      try {
+        return LoadProbes.respond(InetAddress.getByName(host), tracker.load());
+      } catch (IOException e) {
+        logger.warn(
+            "Service '{}': no UDP port for load probes ({}); Prequal clients will not probe it",
+            service,
+            e.toString());
+        return null;
+      }
+    }
+
+    /**
      * Registers the instance; call it once the server accepts requests.
      *
      * @throws IllegalStateException if no address was given
@@ -279,6 +306,10 @@ public final class HttpServiceRegistration implements AutoCloseable {
       if (host == null) {
         throw new IllegalStateException(
             "no address for service '" + service + "': call server(...) or address(host, port)");
+      }
+      LoadProbes.Responder probes = loadProbes && tracker != null ? probeResponder() : null;
+      if (probes != null) {
+        metadata.put(LoadProbes.METADATA_KEY, Integer.toString(probes.port()));
       }
       String advertised =
           advertiseHost != null
@@ -298,6 +329,9 @@ public final class HttpServiceRegistration implements AutoCloseable {
       try {
         registration = registry.register(registered);
       } catch (RuntimeException e) {
+        if (probes != null) {
+          probes.close();
+        }
         throw new RegistryException(
             "Service '"
                 + service
@@ -309,11 +343,18 @@ public final class HttpServiceRegistration implements AutoCloseable {
             e);
       }
       logger.info("Service '{}': registered {}", service, registered.address());
+      Runnable stopServer = stop;
       GracefulShutdown.Builder shutdown =
           GracefulShutdown.builder(registered)
               .registration(registration)
               .timing(drain)
-              .onStop(stop);
+              .onStop(
+                  () -> {
+                    if (probes != null) {
+                      probes.close();
+                    }
+                    stopServer.run();
+                  });
       if (tracker != null) {
         shutdown.inFlight(tracker);
       }

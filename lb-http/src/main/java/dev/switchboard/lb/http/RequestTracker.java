@@ -3,15 +3,17 @@ package dev.switchboard.lb.http;
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
 import dev.switchboard.lb.GracefulShutdown;
+import dev.switchboard.lb.Prequal;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Counts the requests a server is handling, so a graceful shutdown can wait for them. On the JDK
- * {@code HttpServer} add {@link #filter()} to each context; on any other server wrap each request
- * in {@link #begin()}:
+ * Counts the requests a server is handling, so a graceful shutdown can wait for them, and keeps the
+ * load Prequal's probes are answered with (requests in flight, latency at that load: see {@link
+ * HttpServiceRegistration.Builder#loadProbes}). On the JDK {@code HttpServer} add {@link #filter()}
+ * to each context; on any other server wrap each request in {@link #begin()}:
  *
  * <pre>{@code
  * try (RequestTracker.Scope scope = tracker.begin()) {
@@ -25,6 +27,7 @@ public final class RequestTracker implements GracefulShutdown.InFlight {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition idle = lock.newCondition();
   private int inFlight; // guarded by lock
+  private final Prequal.LoadTracker load = new Prequal.LoadTracker();
 
   /** Returns a tracker with no request in flight. */
   public RequestTracker() {}
@@ -43,6 +46,8 @@ public final class RequestTracker implements GracefulShutdown.InFlight {
     } finally {
       lock.unlock();
     }
+    int level = load.begin();
+    long start = System.nanoTime();
     return new Scope() {
       private boolean closed;
 
@@ -50,6 +55,8 @@ public final class RequestTracker implements GracefulShutdown.InFlight {
       public synchronized void close() {
         if (!closed) {
           closed = true;
+          long now = System.nanoTime();
+          load.end(level, now - start, now);
           end();
         }
       }
@@ -65,6 +72,11 @@ public final class RequestTracker implements GracefulShutdown.InFlight {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** What load probes are answered from. */
+  Prequal.LoadTracker load() {
+    return load;
   }
 
   /** The requests begun and not yet ended. */

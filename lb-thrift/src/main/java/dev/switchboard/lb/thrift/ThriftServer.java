@@ -2,11 +2,11 @@ package dev.switchboard.lb.thrift;
 
 import dev.switchboard.lb.AdvertisedAddress;
 import dev.switchboard.lb.GracefulShutdown;
+import dev.switchboard.lb.LoadProbes;
 import dev.switchboard.lb.RegistryException;
 import dev.switchboard.lb.ServiceInstance;
 import dev.switchboard.lb.ServiceRegistry;
 import dev.switchboard.lb.ServiceRegistry.Registration;
-import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLServerSocket;
 import org.apache.thrift.TConfiguration;
 import org.apache.thrift.TProcessor;
 import org.apache.thrift.server.TServer;
@@ -62,11 +61,12 @@ public final class ThriftServer implements AutoCloseable {
   private final @Nullable SelectorServerSocket serverSocket;
   private final Thread serveThread;
   private final CountingProcessor processor;
+  private final LoadProbes.@Nullable Responder probes;
   private final ServiceInstance instance;
   private final GracefulShutdown shutdown;
 
   private ThriftServer(Builder b) throws TTransportException {
-    ThriftService service = serviceOf(b.handler);
+    ThriftService service = ServerSetup.serviceOf(b.handler);
     this.processor = new CountingProcessor(b.processor);
     InetSocketAddress bind = b.bindAddress();
     int port;
@@ -100,7 +100,7 @@ public final class ThriftServer implements AutoCloseable {
     } else {
       // Unframed Thrift cannot be read without a thread per connection; idle ones are reaped.
       this.serverSocket = null;
-      ServerSocket socket = listen(b.sslContext, bind, b.requireClientAuth);
+      ServerSocket socket = ServerSetup.listen(b.sslContext, bind, b.requireClientAuth);
       port = socket.getLocalPort();
       TServerSocket transport = new TServerSocket(socket, Timeouts.millis(b.idleTimeout));
       server =
@@ -118,6 +118,10 @@ public final class ThriftServer implements AutoCloseable {
     metadata.put("thrift_protocol", b.protocol.name().toLowerCase(java.util.Locale.ROOT));
     metadata.put("thrift_transport", b.framed ? "framed" : "buffered");
     metadata.put("tls", Boolean.toString(b.sslContext != null));
+    this.probes = b.loadProbes ? ServerSetup.probeResponder(bind, processor) : null;
+    if (probes != null) {
+      metadata.put(LoadProbes.METADATA_KEY, Integer.toString(probes.port()));
+    }
     String host = b.advertisedHost();
     this.instance =
         ServiceInstance.builder(service.name(), host, port)
@@ -182,51 +186,6 @@ public final class ThriftServer implements AutoCloseable {
     return new Builder(handler, processor);
   }
 
-  /** The @ThriftService of {@code handler}'s class, validated. */
-  static ThriftService serviceOf(Object handler) {
-    Class<?> type = handler.getClass();
-    ThriftService service = type.getAnnotation(ThriftService.class);
-    if (service == null) {
-      throw new IllegalArgumentException(
-          "handler class " + type.getName() + " has no @ThriftService annotation");
-    }
-    if (service.name().isBlank()) {
-      throw new IllegalArgumentException(
-          "@ThriftService on " + type.getName() + " must name the service (name is blank)");
-    }
-    if (service.weight() < 0 || service.weight() > ServiceInstance.MAX_WEIGHT) {
-      throw new IllegalArgumentException(
-          "@ThriftService on "
-              + type.getName()
-              + " has weight "
-              + service.weight()
-              + "; it must be between 0 and "
-              + ServiceInstance.MAX_WEIGHT);
-    }
-    return service;
-  }
-
-  private static ServerSocket listen(
-      @Nullable SSLContext context, InetSocketAddress bind, boolean requireClientAuth)
-      throws TTransportException {
-    try {
-      ServerSocket socket;
-      if (context == null) {
-        socket = new ServerSocket();
-      } else {
-        SSLServerSocket tls =
-            (SSLServerSocket) context.getServerSocketFactory().createServerSocket();
-        tls.setNeedClientAuth(requireClientAuth);
-        socket = tls;
-      }
-      socket.setReuseAddress(true);
-      socket.bind(bind);
-      return socket;
-    } catch (IOException e) {
-      throw new TTransportException("cannot listen on " + bind + ": " + e.getMessage(), e);
-    }
-  }
-
   /** The instance this server registered (host, actual port, zone, weight). */
   public ServiceInstance instance() {
     return instance;
@@ -267,6 +226,9 @@ public final class ThriftServer implements AutoCloseable {
 
   /** Stops the server and waits (bounded) for its serve thread, which closes the port. */
   private void stopServing() {
+    if (probes != null) {
+      probes.close();
+    }
     server.stop();
     try {
       serveThread.join(TimeUnit.SECONDS.toMillis(10));
@@ -302,11 +264,12 @@ public final class ThriftServer implements AutoCloseable {
     private GracefulShutdown.Timing drain = GracefulShutdown.Timing.DEFAULTS;
     private Duration idleTimeout = Duration.ofMinutes(5);
     private Duration handshakeTimeout = Duration.ofSeconds(10);
+    private boolean loadProbes = true;
 
     private Builder(Object handler, TProcessor processor) {
       this.handler = Objects.requireNonNull(handler, "handler");
       this.processor = Objects.requireNonNull(processor, "processor");
-      serviceOf(handler); // fail fast on a bad annotation
+      ServerSetup.serviceOf(handler); // fail fast on a bad annotation
     }
 
     /** Registers the server here once it accepts connections; none: no registration. */
@@ -352,6 +315,16 @@ public final class ThriftServer implements AutoCloseable {
       return advertiseHost != null
           ? advertiseHost
           : AdvertisedAddress.forBindHost(bindHost, addressSource);
+    }
+
+    /**
+     * Whether the server answers Prequal's load probes on a UDP port of its own, published in its
+     * registry entry under {@link LoadProbes#METADATA_KEY} (default true). The service's own
+     * protocol is untouched either way.
+     */
+    public Builder loadProbes(boolean answer) {
+      this.loadProbes = answer;
+      return this;
     }
 
     /** The port; 0 picks a free one. */
