@@ -194,8 +194,9 @@ final class HaProxy implements AutoCloseable {
 
   /**
    * One server's line of {@code show stat}: its state, connections ({@code stot}), connection
-   * attempts ({@code connect}) and bytes forwarded to and from it ({@code bin + bout}, which grow
-   * with every call on an established connection too).
+   * attempts ({@code connect}) and bytes forwarded to and from it ({@code bin + bout}; HAProxy adds
+   * them up when it processes a connection's stream, at its end at the latest, not as each call's
+   * bytes pass on an established connection).
    */
   record ServerStat(String status, long sessions, long connectAttempts, long bytes) {}
 

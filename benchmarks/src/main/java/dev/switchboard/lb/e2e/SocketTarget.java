@@ -74,8 +74,9 @@ final class SocketTarget implements LoadTarget {
   }
 
   /**
-   * HAProxy's counts of connection attempts to the server and of bytes forwarded to and from it:
-   * grows with every new connection and with every call on an established one.
+   * HAProxy's counts of connections to the server and of bytes forwarded to and from it: grows with
+   * every new connection and when a connection's bytes are counted (at its end at the latest).
+   * Calls on a connection established earlier may not move it: for HAProxy, a lower bound.
    */
   @Override
   public long attemptsTo(int server) throws IOException {
