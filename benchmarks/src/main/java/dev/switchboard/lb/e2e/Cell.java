@@ -36,7 +36,10 @@ final class Cell {
    * @param clientCpuNanos CPU time the harness JVM (the client side) used in the window
    * @param serverCpuNanos CPU time the servers used in the window (steady, slow and CPU scenarios;
    *     a server killed or restarted in the window makes it meaningless)
-   * @param deadServerMillis kill scenario: from the kill to the last attempt on the dead server
+   * @param deadServerMillis kill and network fault scenarios: from the fault to the last attempt on
+   *     the faulty server (before any heal)
+   * @param backAfterHealMillis partition scenario: from the heal to the first attempt on the server
+   *     again, if one came
    * @param victimServed slow and CPU scenarios: calls the victim server served in the window
    * @param allServed slow and CPU scenarios: calls every server served in the window
    * @param firstError the first failure, or empty
@@ -49,6 +52,7 @@ final class Cell {
       long clientCpuNanos,
       long serverCpuNanos,
       OptionalDouble deadServerMillis,
+      OptionalDouble backAfterHealMillis,
       long victimServed,
       long allServed,
       String firstError) {}
@@ -61,7 +65,7 @@ final class Cell {
       LoadTarget target = null;
       try {
         if (mode == Mode.HAPROXY) {
-          haproxy = HaProxy.start(requireHaproxy(), fleet.addresses());
+          haproxy = HaProxy.start(requireHaproxy(), fleet.addresses(), false);
           target = SocketTarget.through(haproxy);
         } else if (mode == Mode.DIRECT) {
           target = SocketTarget.direct(fleet.port(0));
@@ -96,7 +100,7 @@ final class Cell {
     }
   }
 
-  private Path requireHaproxy() {
+  Path requireHaproxy() {
     if (haproxyExecutable == null) {
       throw new IllegalStateException("HAProxy is not installed");
     }
@@ -153,6 +157,7 @@ final class Cell {
         m.cpuNanos(),
         serverCpu,
         deadMillis,
+        OptionalDouble.empty(),
         victim,
         all,
         note);
@@ -196,7 +201,7 @@ final class Cell {
     park(Duration.ofNanos(Math.max(0, end - System.nanoTime())));
   }
 
-  private static void park(Duration d) {
+  static void park(Duration d) {
     long deadline = System.nanoTime() + d.toNanos();
     for (long left = d.toNanos(); left > 0; left = deadline - System.nanoTime()) {
       LockSupport.parkNanos(Math.min(left, TimeUnit.MILLISECONDS.toNanos(100)));

@@ -125,7 +125,7 @@ final class ClosedLoop implements AutoCloseable {
     return lastFailureNanos;
   }
 
-  /** Stops the callers and waits for them. */
+  /** Stops the callers and waits for them. Idempotent. */
   @Override
   public void close() throws InterruptedException {
     running = false;

@@ -43,8 +43,9 @@ record E2eOptions(
         --payload N         bytes per echo request (default 64)
         --rounds N          run each scenario's modes N times in turn, duration/N each, and
                             merge (default 2; quick 1)
-        --scenarios LIST    comma-separated: steady,kill,slow,cpu,rolling (default all; quick
-                            steady,kill)
+        --scenarios LIST    comma-separated: steady,kill,slow,cpu,rolling and the network
+                            faults vanish,partition,loss (root only: skipped, saying why,
+                            elsewhere) (default all; quick steady,kill)
         --markdown FILE     also write the table and ratios to FILE as markdown
         --help              this text""";
 

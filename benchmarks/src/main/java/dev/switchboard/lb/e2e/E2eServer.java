@@ -18,10 +18,11 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * One echo server of the end-to-end harness, in its own JVM. Arguments: {@code --port P --zookeeper
- * HOST:PORT --base-path /path}. It serves Echo on 127.0.0.1 at the port the harness chose (fixed,
- * so HAProxy's static configuration stays valid across restarts), registers in ZooKeeper through
- * {@link ThriftService}, prints {@code READY <port>}, then obeys one command per line on standard
- * input, acknowledging each with {@code OK <command>}:
+ * HOST:PORT --base-path /path [--host ADDRESS]}. It serves Echo on {@code ADDRESS} (127.0.0.1
+ * unless given: a network lab host's address) at the port the harness chose (fixed, so HAProxy's
+ * static configuration stays valid across restarts), registers in ZooKeeper through {@link
+ * ThriftService}, prints {@code READY <port>}, then obeys one command per line on standard input,
+ * acknowledging each with {@code OK <command>}:
  *
  * <ul>
  *   <li>{@code slow <ms>}: every echo sleeps {@code ms} milliseconds first (0 ends it);
@@ -103,16 +104,19 @@ public final class E2eServer {
     int port = -1;
     String zookeeper = null;
     String basePath = null;
+    String host = "127.0.0.1";
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--port" -> port = Integer.parseInt(args[i + 1]);
         case "--zookeeper" -> zookeeper = args[i + 1];
         case "--base-path" -> basePath = args[i + 1];
+        case "--host" -> host = args[i + 1];
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
     if (port <= 0 || zookeeper == null || basePath == null) {
-      System.out.println("usage: E2eServer --port P --zookeeper 127.0.0.1:N --base-path /p");
+      System.out.println(
+          "usage: E2eServer --port P --zookeeper 127.0.0.1:N --base-path /p [--host ADDRESS]");
       System.exit(2);
       return;
     }
@@ -124,7 +128,7 @@ public final class E2eServer {
 
     Running r;
     try {
-      r = serve(port, zookeeper, basePath);
+      r = serve(host, port, zookeeper, basePath);
     } catch (Throwable e) {
       // The command thread would keep a failed server alive: end it here, saying why.
       System.out.println("FAILED " + e);
@@ -138,7 +142,7 @@ public final class E2eServer {
     System.out.flush();
   }
 
-  private static Running serve(int port, String zookeeper, String basePath)
+  private static Running serve(String host, int port, String zookeeper, String basePath)
       throws org.apache.thrift.TException {
     ZooKeeperRegistry registry =
         ZooKeeperRegistry.builder()
@@ -150,7 +154,7 @@ public final class E2eServer {
     Handler handler = new Handler();
     ThriftServer server =
         ThriftServer.builder(handler, new Echo.Processor<>(handler))
-            .host("127.0.0.1")
+            .host(host)
             .registry(registry)
             .port(port)
             .drain(DRAIN_DELAY, Duration.ofSeconds(10))

@@ -1,5 +1,7 @@
 package dev.switchboard.lb.e2e;
 
+import dev.switchboard.lb.testing.LabHost;
+import dev.switchboard.lb.testing.NetworkLab;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -14,13 +16,16 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The end-to-end comparison: echo servers as separate JVMs on 127.0.0.1 under a closed-loop load,
  * reached through Switchboard, directly (one server, the overhead baseline) and through HAProxy in
  * TCP mode, in five scenarios (steady; one server killed; one server 20 ms slower; one server at
- * 100% CPU; a rolling restart through the drain path). Prints a table and how it compares with the
- * targets of the issue. See {@link E2eOptions#USAGE} for the flags.
+ * 100% CPU; a rolling restart through the drain path), and, where a {@link NetworkLab} can be made
+ * (root), three network faults of one server on a lab host (black hole, partition from its clients,
+ * packet loss) with Switchboard at its defaults and a tuned HAProxy. Prints the tables and how they
+ * compare with the targets of the issue. See {@link E2eOptions#USAGE} for the flags.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar dev.switchboard.lb.e2e.EndToEnd --quick
@@ -29,6 +34,9 @@ import org.apache.curator.test.TestingServer;
 public final class EndToEnd {
   static final String NO_HAPROXY =
       "HAProxy not found (install Debian's haproxy): skipping the HAProxy rows";
+
+  /** Printed, followed by the reason, when the network fault scenarios cannot run here. */
+  static final String NO_LAB = "network fault scenarios skipped: ";
 
   private EndToEnd() {}
 
@@ -102,9 +110,60 @@ public final class EndToEnd {
         human(options.warmUp()),
         human(options.roundDuration()),
         options.rounds());
+    List<Scenario> scenarios = new ArrayList<>(options.scenarios());
+    String labMissing = "";
+    if (scenarios.stream().anyMatch(Scenario::isNetworkFault)) {
+      String missing = NetworkLab.missingPrerequisite();
+      if (missing != null) {
+        labMissing = missing;
+        out.println(NO_LAB + missing);
+        scenarios.removeIf(Scenario::isNetworkFault);
+      }
+    }
     List<Row> rows = new ArrayList<>();
-    try (TestingServer zookeeper = startZooKeeper()) {
+    boolean lab = scenarios.stream().anyMatch(Scenario::isNetworkFault);
+    try (NetworkLab network = lab ? NetworkLab.open() : null) {
+      // ZooKeeper listens where the lab host's servers reach it: this end of the host's link.
+      LabHost victimHost = network == null ? null : network.host("e2e-victim");
+      String zookeeperHost = victimHost == null ? "127.0.0.1" : victimHost.gatewayAddress();
+      runCells(options, scenarios, zookeeperHost, victimHost, haproxy, out, rows);
+    }
+    Report report = new Report(rows, haproxy.isPresent(), labMissing);
+    if (rows.stream().anyMatch(r -> !r.scenario().isNetworkFault())) {
+      out.println();
+      out.print(report.table());
+    }
+    if (lab) {
+      out.println();
+      out.print(report.faultTable());
+    }
+    out.println();
+    report.ratioLines().forEach(out::println);
+    double seconds = (System.nanoTime() - started) / 1e9;
+    out.printf(Locale.ROOT, "%ntotal %.1f s%n", seconds);
+    if (options.markdown().isPresent()) {
+      writeMarkdown(options, report, commandLine, options.markdown().get());
+      out.println("markdown written to " + options.markdown().get());
+    }
+    return report;
+  }
+
+  private static void runCells(
+      E2eOptions options,
+      List<Scenario> scenarios,
+      String zookeeperHost,
+      @Nullable LabHost victimHost,
+      Optional<Path> haproxy,
+      PrintStream out,
+      List<Row> rows)
+      throws Exception {
+    try (TestingServer zookeeper = startZooKeeper(zookeeperHost)) {
       Cell cell = new Cell(options, zookeeper.getConnectString(), haproxy.orElse(null));
+      NetworkFaultCell faultCell =
+          victimHost == null
+              ? null
+              : new NetworkFaultCell(
+                  options, zookeeper.getConnectString(), victimHost, haproxy.orElse(null));
       int index = 0;
       if (options.quick()) {
         out.println(
@@ -119,7 +178,7 @@ public final class EndToEnd {
         cell.run(Scenario.STEADY, Mode.PEAK_EWMA, ++index);
         cell.run(Scenario.STEADY, Mode.DIRECT, ++index);
       }
-      for (Scenario scenario : options.scenarios()) {
+      for (Scenario scenario : scenarios) {
         Map<Mode, List<Cell.Result>> results = new EnumMap<>(Mode.class);
         for (int round = 1; round <= options.rounds(); round++) {
           for (Mode mode : runnable(scenario, haproxy.isPresent())) {
@@ -131,7 +190,10 @@ public final class EndToEnd {
                 mode.label,
                 options.rounds() == 1 ? "" : "round " + round + ": ");
             out.flush();
-            Cell.Result r = cell.run(scenario, mode, index);
+            Cell.Result r =
+                scenario.isNetworkFault()
+                    ? faultCell.run(scenario, mode, index)
+                    : cell.run(scenario, mode, index);
             results.computeIfAbsent(mode, m -> new ArrayList<>()).add(r);
             out.printf(
                 Locale.ROOT,
@@ -139,7 +201,9 @@ public final class EndToEnd {
                 r.succeeded() * 1e9 / r.elapsedNanos(),
                 r.failed(),
                 r.clientCpuNanos() / 1e3 / Math.max(1, r.succeeded()),
-                scenario == Scenario.KILL || scenario == Scenario.ROLLING_RESTART
+                scenario == Scenario.KILL
+                        || scenario == Scenario.ROLLING_RESTART
+                        || scenario.isNetworkFault()
                     ? ""
                     : String.format(
                         Locale.ROOT,
@@ -157,25 +221,13 @@ public final class EndToEnd {
         }
       }
     }
-    Report report = new Report(rows, haproxy.isPresent());
-    out.println();
-    out.print(report.table());
-    out.println();
-    report.ratioLines().forEach(out::println);
-    double seconds = (System.nanoTime() - started) / 1e9;
-    out.printf(Locale.ROOT, "%ntotal %.1f s%n", seconds);
-    if (options.markdown().isPresent()) {
-      writeMarkdown(options, report, commandLine, options.markdown().get());
-      out.println("markdown written to " + options.markdown().get());
-    }
-    return report;
   }
 
   /** The modes of {@code scenario} that run: HAProxy if installed, direct in steady only. */
   private static List<Mode> runnable(Scenario scenario, boolean haproxy) {
     List<Mode> modes = new ArrayList<>();
     for (Mode mode : scenario.modes) {
-      if ((mode != Mode.HAPROXY || haproxy)
+      if ((!mode.isHaproxy() || haproxy)
           && ((mode != Mode.DIRECT && mode != Mode.DIRECT_SPREAD) || scenario == Scenario.STEADY)) {
         modes.add(mode);
       }
@@ -204,16 +256,24 @@ public final class EndToEnd {
             human(options.warmUp()),
             human(options.roundDuration()),
             options.rounds(),
-            report.haproxyFound() ? "" : "; " + NO_HAPROXY));
-    md.append(report.markdownTable()).append('\n');
+            (report.haproxyFound() ? "" : "; " + NO_HAPROXY)
+                + (report.labMissing().isEmpty() ? "" : "; " + NO_LAB + report.labMissing())));
+    if (report.rows().stream().anyMatch(r -> !r.scenario().isNetworkFault())) {
+      md.append(report.markdownTable()).append('\n');
+    }
+    if (report.rows().stream().anyMatch(r -> r.scenario().isNetworkFault())) {
+      md.append(report.faultMarkdownTable()).append('\n');
+    }
     for (String line : report.ratioLines()) {
       md.append("- ").append(line).append('\n');
     }
     Files.writeString(file, md, StandardCharsets.UTF_8);
   }
 
-  /** A standalone ZooKeeper in this JVM on a free port of 127.0.0.1, data in a temp directory. */
-  private static TestingServer startZooKeeper() throws Exception {
+  /**
+   * A standalone ZooKeeper in this JVM on a free port of {@code host}, data in a temp directory.
+   */
+  private static TestingServer startZooKeeper(String host) throws Exception {
     InstanceSpec spec =
         new InstanceSpec(
             null,
@@ -224,8 +284,8 @@ public final class EndToEnd {
             -1,
             250, // tick: sessions may be 0.5 s to 5 s, so a killed server's session ends in 3 s
             -1,
-            Map.of("clientPortAddress", "127.0.0.1", "admin.enableServer", "false"),
-            "127.0.0.1");
+            Map.of("clientPortAddress", host, "admin.enableServer", "false"),
+            host);
     return new TestingServer(spec, true);
   }
 

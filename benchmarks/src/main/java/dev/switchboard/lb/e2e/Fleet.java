@@ -1,20 +1,24 @@
 package dev.switchboard.lb.e2e;
 
+import dev.switchboard.lb.testing.LabHost;
 import dev.switchboard.lb.thrift.test.Echo;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.thrift.TException;
 import org.apache.thrift.protocol.TBinaryProtocol;
 import org.apache.thrift.transport.TSocket;
 import org.apache.thrift.transport.TTransport;
 import org.apache.thrift.transport.layered.TFramedTransport;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The echo servers of one cell of the table: N fresh processes on fixed ports of 127.0.0.1,
+ * The echo servers of one cell of the table: N fresh processes on fixed ports of 127.0.0.1 (in the
+ * network fault scenarios, server {@value Scenario#VICTIM} on a network lab host instead),
  * registered under their own ZooKeeper path so cells never see each other's servers. A restarted
  * server comes back on the same port. Not thread-safe: driven by the harness's main thread.
  */
@@ -24,22 +28,40 @@ final class Fleet implements AutoCloseable {
   private final String zookeeper;
   private final String basePath;
   private final int[] ports;
+  private final String[] hosts;
   private final ServerJvm[] servers;
 
   private Fleet(String zookeeper, String basePath, int[] ports) {
     this.zookeeper = zookeeper;
     this.basePath = basePath;
     this.ports = ports;
+    this.hosts = new String[ports.length];
+    Arrays.fill(hosts, "127.0.0.1");
     this.servers = new ServerJvm[ports.length];
   }
 
   /** Starts {@code count} servers at once and waits until every one serves and is registered. */
   static Fleet start(int count, String zookeeper, String basePath)
       throws IOException, InterruptedException {
+    return start(count, zookeeper, basePath, null, "");
+  }
+
+  /**
+   * As {@link #start(int, String, String)}, with server {@value Scenario#VICTIM} on {@code lab} (if
+   * not null), which reaches ZooKeeper at {@code labZookeeper}.
+   */
+  static Fleet start(
+      int count, String zookeeper, String basePath, @Nullable LabHost lab, String labZookeeper)
+      throws IOException, InterruptedException {
     Fleet fleet = new Fleet(zookeeper, basePath, freePorts(count));
     try {
       for (int i = 0; i < count; i++) {
-        fleet.servers[i] = ServerJvm.start(fleet.ports[i], zookeeper, basePath);
+        if (lab != null && i == Scenario.VICTIM) {
+          fleet.hosts[i] = lab.address();
+          fleet.servers[i] = ServerJvm.startIn(lab, fleet.ports[i], labZookeeper, basePath);
+        } else {
+          fleet.servers[i] = ServerJvm.start(fleet.ports[i], zookeeper, basePath);
+        }
       }
       for (ServerJvm s : fleet.servers) {
         s.awaitLine("READY", START_TIMEOUT);
@@ -87,7 +109,7 @@ final class Fleet implements AutoCloseable {
   }
 
   String address(int i) {
-    return "127.0.0.1:" + ports[i];
+    return hosts[i] + ":" + ports[i];
   }
 
   List<String> addresses() {
@@ -140,7 +162,7 @@ final class Fleet implements AutoCloseable {
     for (int i = 0; i < servers.length; i++) {
       TTransport t = null;
       try {
-        t = new TFramedTransport(new TSocket("127.0.0.1", ports[i], 2_000));
+        t = new TFramedTransport(new TSocket(hosts[i], ports[i], 2_000));
         t.open();
         into[i] = new Echo.Client(new TBinaryProtocol(t)).count();
       } catch (TException e) {

@@ -23,12 +23,39 @@ import java.util.stream.Stream;
 
 /**
  * HAProxy in TCP mode in front of one cell's servers, as the baseline a client-side balancer is
- * compared with: {@code balance leastconn}, {@code check inter 2s}, {@code option redispatch},
- * started in the foreground (so it stays this JVM's child) with a generated configuration in a
- * temporary directory, and an admin socket there for its per-server statistics. Thread-safe.
+ * compared with: {@code balance leastconn}, {@code check inter 2s}, {@code option redispatch} (or
+ * {@link #TUNED}'s settings against network faults), started in the foreground (so it stays this
+ * JVM's child) with a generated configuration in a temporary directory, and an admin socket there
+ * for its per-server statistics. Thread-safe.
  */
 final class HaProxy implements AutoCloseable {
   static final String BACKEND = "echo_servers";
+
+  /**
+   * The settings against network faults, each from HAProxy's configuration manual: a short {@code
+   * timeout connect} (a LAN connect takes well under a millisecond; a black-holed one never ends)
+   * with {@code retries 2} and {@code option redispatch 1} (every retry goes to another server);
+   * checks every second, {@code fastinter 250ms} once one fails, {@code fall 2 rise 2}, the check's
+   * connect bounded by {@code timeout connect} and its read by {@code timeout check}; {@code
+   * observe layer4 error-limit 1 on-error mark-down} (a failed connection of real traffic marks the
+   * server down at once); {@code on-marked-down shutdown-sessions} (connections hung on a server
+   * marked down are closed, so their clients retry elsewhere instead of waiting out {@code timeout
+   * server}); {@code timeout server} equal to the client's deadline.
+   */
+  static final String TUNED =
+      """
+        timeout connect 250ms
+        timeout check 500ms
+        timeout client 60s
+        timeout server 10s
+        retries 2
+        option redispatch 1
+      """;
+
+  /** The per-server part of {@link #TUNED}. */
+  static final String TUNED_SERVER =
+      "check inter 1s fastinter 250ms downinter 1s fall 2 rise 2 observe layer4 error-limit 1"
+          + " on-error mark-down on-marked-down shutdown-sessions";
 
   private final Process process;
   private final Path dir;
@@ -61,8 +88,11 @@ final class HaProxy implements AutoCloseable {
     return Optional.empty();
   }
 
-  /** The configuration for a frontend on {@code port} over {@code servers} ({@code host:port}). */
-  static String config(int port, List<String> servers, Path socket, int maxconn) {
+  /**
+   * The configuration for a frontend on {@code port} over {@code servers} ({@code host:port}), with
+   * the {@link #TUNED} settings if {@code tuned}.
+   */
+  static String config(int port, List<String> servers, Path socket, int maxconn, boolean tuned) {
     StringBuilder c = new StringBuilder();
     c.append("global\n")
         .append("  maxconn ")
@@ -73,11 +103,11 @@ final class HaProxy implements AutoCloseable {
         .append(" mode 600 level admin\n")
         .append("defaults\n")
         .append("  mode tcp\n")
-        .append("  timeout connect 500ms\n")
-        .append("  timeout client 60s\n")
-        .append("  timeout server 60s\n")
-        .append("  retries 3\n")
-        .append("  option redispatch\n")
+        .append(
+            tuned
+                ? TUNED
+                : "  timeout connect 500ms\n  timeout client 60s\n  timeout server 60s\n"
+                    + "  retries 3\n  option redispatch\n")
         .append("frontend echo\n")
         .append("  bind 127.0.0.1:")
         .append(port)
@@ -97,7 +127,7 @@ final class HaProxy implements AutoCloseable {
           .append(serverName(i))
           .append(' ')
           .append(servers.get(i))
-          .append(" check inter 2s\n");
+          .append(tuned ? " " + TUNED_SERVER + "\n" : " check inter 2s\n");
     }
     return c.toString();
   }
@@ -111,13 +141,13 @@ final class HaProxy implements AutoCloseable {
    * Starts {@code executable} over {@code servers} on a free port and waits until its frontend
    * accepts connections.
    */
-  static HaProxy start(Path executable, List<String> servers)
+  static HaProxy start(Path executable, List<String> servers, boolean tuned)
       throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("switchboard-e2e-haproxy");
     Path socket = dir.resolve("admin.sock");
     int port = Fleet.freePorts(1)[0];
     Path cfg = dir.resolve("haproxy.cfg");
-    Files.writeString(cfg, config(port, servers, socket, 2_048)); // far above --callers
+    Files.writeString(cfg, config(port, servers, socket, 2_048, tuned)); // far above --callers
     Process p =
         new ProcessBuilder(executable.toString(), "-db", "-f", cfg.toString())
             .redirectErrorStream(true)
@@ -162,8 +192,13 @@ final class HaProxy implements AutoCloseable {
     }
   }
 
-  /** One server's line of {@code show stat}. */
-  record ServerStat(String status, long sessions, long connectAttempts) {}
+  /**
+   * One server's line of {@code show stat}: its state, connections ({@code stot}), connection
+   * attempts ({@code connect}) and bytes forwarded to and from it ({@code bin + bout}; HAProxy adds
+   * them up when it processes a connection's stream, at its end at the latest, not as each call's
+   * bytes pass on an established connection).
+   */
+  record ServerStat(String status, long sessions, long connectAttempts, long bytes) {}
 
   /** Every backend server's statistics, by server name, from the admin socket. */
   Map<String, ServerStat> stats() throws IOException {
@@ -191,7 +226,8 @@ final class HaProxy implements AutoCloseable {
           new ServerStat(
               field(header, f, "status"),
               number(field(header, f, "stot")),
-              number(field(header, f, "connect"))));
+              number(field(header, f, "connect")),
+              number(field(header, f, "bin")) + number(field(header, f, "bout"))));
     }
     return byServer;
   }
@@ -214,12 +250,20 @@ final class HaProxy implements AutoCloseable {
     String name = serverName(i);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      ServerStat s = stats().get(name);
+      ServerStat s = null;
+      String problem = "";
+      try {
+        s = stats().get(name);
+      } catch (IOException e) {
+        // its admin socket refused a connection once under heavy load: ask again
+        problem = " (admin socket: " + e + ")";
+      }
       if (s != null && s.status().equals("UP")) {
         return;
       }
       if (System.nanoTime() - deadline > 0) {
-        throw new IOException("haproxy did not mark " + name + " UP within " + timeout + ": " + s);
+        throw new IOException(
+            "haproxy did not mark " + name + " UP within " + timeout + ": " + s + problem);
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
     }

@@ -2,6 +2,7 @@ package dev.switchboard.lb.e2e;
 
 import dev.switchboard.lb.BalancingPolicy;
 import java.time.Duration;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /** How a cell's calls reach its servers. */
@@ -23,7 +24,22 @@ enum Mode {
    * instead of N costs on this machine.
    */
   DIRECT_SPREAD("direct (all servers)", null, null),
-  HAPROXY("haproxy (leastconn)", null, null);
+  HAPROXY("haproxy (leastconn)", null, null),
+  /**
+   * Switchboard as shipped: least connections, idempotent calls hedged adaptively, the default
+   * breaker, outlier ejection, retries and timeouts (10 s deadline, 1 s connect); no active health
+   * check.
+   */
+  SWITCHBOARD_DEFAULTS("switchboard (defaults)", BalancingPolicy.leastConnections(), null),
+  /**
+   * HAProxy with the settings its documentation recommends against these faults (see {@link
+   * HaProxy#config}), behind a client that retries an idempotent call once on a new connection
+   * within the same deadline as Switchboard's.
+   */
+  HAPROXY_TUNED("haproxy (tuned) + client retry", null, null);
+
+  /** The modes the network fault scenarios compare. */
+  static final List<Mode> NETWORK_FAULT_MODES = List.of(SWITCHBOARD_DEFAULTS, HAPROXY_TUNED);
 
   /** The hedged mode's budget: at most this percentage of calls sent twice. */
   static final int HEDGE_PERCENT = 5;
@@ -45,5 +61,10 @@ enum Mode {
 
   boolean isSwitchboard() {
     return policy != null;
+  }
+
+  /** Whether this mode goes through HAProxy. */
+  boolean isHaproxy() {
+    return this == HAPROXY || this == HAPROXY_TUNED;
   }
 }

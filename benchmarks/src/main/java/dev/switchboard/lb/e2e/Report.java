@@ -12,8 +12,9 @@ import java.util.OptionalDouble;
  *
  * @param rows every cell, in the order run
  * @param haproxyFound whether the HAProxy rows could run
+ * @param labMissing why the network fault scenarios could not run, or empty
  */
-record Report(List<Row> rows, boolean haproxyFound) {
+record Report(List<Row> rows, boolean haproxyFound, String labMissing) {
   static final String[] HEADER = {
     "scenario",
     "mode",
@@ -23,6 +24,20 @@ record Report(List<Row> rows, boolean haproxyFound) {
     "p99.9 µs",
     "failed",
     "dead-server time ms",
+    "victim share %"
+  };
+
+  /** The network fault table's columns: latencies from the fault on, in milliseconds. */
+  static final String[] FAULT_HEADER = {
+    "scenario",
+    "mode",
+    "calls/s",
+    "failed",
+    "p99 ms",
+    "p99.9 ms",
+    "max ms",
+    "last routed to victim ms",
+    "back after heal ms",
     "victim share %"
   };
 
@@ -54,12 +69,51 @@ record Report(List<Row> rows, boolean haproxyFound) {
     };
   }
 
-  /** The table, columns aligned, for a terminal. */
+  private static String[] faultCells(Row r) {
+    return new String[] {
+      r.scenario().label,
+      r.mode().label,
+      format("%.0f", r.callsPerSecond()),
+      Long.toString(r.failed()),
+      format("%.1f", r.p99Micros() / 1e3),
+      format("%.1f", r.p999Micros() / 1e3),
+      format("%.1f", r.maxMicros() / 1e3),
+      optional("%.0f", r.deadServerMillis()),
+      r.scenario() == Scenario.PARTITION
+          ? (r.backAfterHealMillis().isPresent()
+              ? format("%.0f", r.backAfterHealMillis().getAsDouble())
+              : "none")
+          : "",
+      optional("%.2f", r.victimSharePercent())
+    };
+  }
+
+  private List<String[]> mainLines() {
+    return rows.stream().filter(r -> !r.scenario().isNetworkFault()).map(Report::cells).toList();
+  }
+
+  private List<String[]> faultLines() {
+    return rows.stream()
+        .filter(r -> r.scenario().isNetworkFault())
+        .map(Report::faultCells)
+        .toList();
+  }
+
+  /** The table of every scenario but the network faults, columns aligned, for a terminal. */
   String table() {
+    return aligned(HEADER, mainLines());
+  }
+
+  /** The network fault scenarios' table, columns aligned, for a terminal. */
+  String faultTable() {
+    return aligned(FAULT_HEADER, faultLines());
+  }
+
+  private static String aligned(String[] header, List<String[]> rows) {
     List<String[]> lines = new ArrayList<>();
-    lines.add(HEADER);
-    rows.forEach(r -> lines.add(cells(r)));
-    int[] width = new int[HEADER.length];
+    lines.add(header);
+    lines.addAll(rows);
+    int[] width = new int[header.length];
     for (String[] l : lines) {
       for (int i = 0; i < l.length; i++) {
         width[i] = Math.max(width[i], l[i].length());
@@ -81,13 +135,22 @@ record Report(List<Row> rows, boolean haproxyFound) {
     return out.toString();
   }
 
-  /** The table as markdown. */
+  /** {@link #table()} as markdown. */
   String markdownTable() {
+    return markdown(HEADER, mainLines());
+  }
+
+  /** {@link #faultTable()} as markdown. */
+  String faultMarkdownTable() {
+    return markdown(FAULT_HEADER, faultLines());
+  }
+
+  private static String markdown(String[] header, List<String[]> lines) {
     StringBuilder out = new StringBuilder();
-    out.append("| ").append(String.join(" | ", HEADER)).append(" |\n");
-    out.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (Row r : rows) {
-      out.append("| ").append(String.join(" | ", cells(r))).append(" |\n");
+    out.append("| ").append(String.join(" | ", header)).append(" |\n|---|---|");
+    out.append("---:|".repeat(header.length - 2)).append('\n');
+    for (String[] l : lines) {
+      out.append("| ").append(String.join(" | ", l)).append(" |\n");
     }
     return out.toString();
   }
@@ -155,6 +218,25 @@ record Report(List<Row> rows, boolean haproxyFound) {
                         r.p999Micros() / 1e3,
                         Scenario.SLOW_MILLIS,
                         met(r.p999Micros() < Scenario.SLOW_MILLIS * 1e3)));
+              });
+    }
+    for (Scenario s : List.of(Scenario.VANISH, Scenario.PARTITION, Scenario.LOSS)) {
+      row(s, Mode.SWITCHBOARD_DEFAULTS)
+          .ifPresent(
+              r -> {
+                String haproxy =
+                    row(s, Mode.HAPROXY_TUNED)
+                        .map(
+                            h ->
+                                format(
+                                    "; tuned HAProxy + retrying client: %d failed, max %.0f ms",
+                                    h.failed(), h.maxMicros() / 1e3))
+                        .orElse("");
+                lines.add(
+                    format(
+                        "%s: Switchboard (defaults) failed idempotent calls = %d (target 0): %s,"
+                            + " max %.0f ms%s",
+                        s.label, r.failed(), met(r.failed() == 0), r.maxMicros() / 1e3, haproxy));
               });
     }
     Optional<Row> rr = row(Scenario.CPU_BURN, Mode.ROUND_ROBIN);

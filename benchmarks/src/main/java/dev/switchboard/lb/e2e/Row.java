@@ -15,9 +15,12 @@ import org.HdrHistogram.Histogram;
  * @param p50Micros median latency of successful calls, microseconds
  * @param p99Micros 99th percentile, microseconds
  * @param p999Micros 99.9th percentile, microseconds
+ * @param maxMicros the slowest successful call, microseconds
  * @param failed calls that threw or returned a wrong reply
- * @param deadServerMillis kill scenario: from the kill to the last attempt routed to the dead
- *     server
+ * @param deadServerMillis kill and network fault scenarios: from the fault to the last attempt
+ *     routed to the faulty server (before any heal)
+ * @param backAfterHealMillis partition scenario: from the heal to the first attempt routed to the
+ *     server again; empty if none came in the window
  * @param victimSharePercent slow and CPU scenarios: the victim server's share of the calls served
  * @param note what went wrong, if anything (the first error seen)
  */
@@ -30,8 +33,10 @@ record Row(
     double p50Micros,
     double p99Micros,
     double p999Micros,
+    double maxMicros,
     long failed,
     OptionalDouble deadServerMillis,
+    OptionalDouble backAfterHealMillis,
     OptionalDouble victimSharePercent,
     String note) {
 
@@ -44,6 +49,7 @@ record Row(
     long victim = 0;
     long all = 0;
     OptionalDouble dead = OptionalDouble.empty();
+    OptionalDouble back = OptionalDouble.empty();
     String note = "";
     for (Cell.Result r : results) {
       latency.add(r.latencyNanos());
@@ -55,6 +61,10 @@ record Row(
       if (r.deadServerMillis().isPresent()) {
         double d = r.deadServerMillis().getAsDouble();
         dead = OptionalDouble.of(Math.max(d, dead.orElse(d))); // the worst round
+      }
+      if (r.backAfterHealMillis().isPresent()) {
+        double b = r.backAfterHealMillis().getAsDouble();
+        back = OptionalDouble.of(Math.max(b, back.orElse(b)));
       }
       if (note.isEmpty()) {
         note = r.firstError();
@@ -69,8 +79,10 @@ record Row(
         micros(latency, 50),
         micros(latency, 99),
         micros(latency, 99.9),
+        latency.getTotalCount() == 0 ? 0 : latency.getMaxValue() / 1e3,
         failed,
         dead,
+        back,
         scenario.reportsShare()
             ? OptionalDouble.of(all == 0 ? 0 : 100.0 * victim / all)
             : OptionalDouble.empty(),
@@ -93,6 +105,8 @@ record Row(
         0,
         0,
         0,
+        0,
+        OptionalDouble.empty(),
         OptionalDouble.empty(),
         OptionalDouble.empty(),
         "");

@@ -27,7 +27,22 @@ enum Scenario {
       List.of(Mode.ROUND_ROBIN, Mode.PEAK_EWMA, Mode.HAPROXY, Mode.LEAST_CONNECTIONS, Mode.DIRECT)),
   /** Every server in turn drains, exits and comes back on its port. */
   ROLLING_RESTART(
-      "rolling", "rolling restart (drain)", List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.DIRECT));
+      "rolling", "rolling restart (drain)", List.of(Mode.PEAK_EWMA, Mode.HAPROXY, Mode.DIRECT)),
+  /**
+   * The victim runs on a network lab host whose every packet is dropped from the start of the
+   * window (a black hole: no RST, SYNs unanswered), while it is still registered.
+   */
+  VANISH("vanish", "vanished (black hole)", Mode.NETWORK_FAULT_MODES),
+  /**
+   * The victim's service port is unreachable from the client side (and HAProxy) from the start of
+   * the window, while its registry session works; healed a quarter of the way through.
+   */
+  PARTITION("partition", "partitioned, healed at 1/4", Mode.NETWORK_FAULT_MODES),
+  /** {@value #LOSS_PERCENT}% of the victim's packets are dropped, each way, for the window. */
+  LOSS("loss", Scenario.LOSS_PERCENT + "% packet loss", Mode.NETWORK_FAULT_MODES);
+
+  /** The packet loss of the loss scenario. */
+  static final int LOSS_PERCENT = 10;
 
   /** The server the kill, slow and CPU scenarios pick on. */
   static final int VICTIM = 0;
@@ -58,11 +73,18 @@ enum Scenario {
       }
     }
     throw new IllegalArgumentException(
-        "unknown scenario '" + key + "' (known: steady, kill, slow, cpu, rolling)");
+        "unknown scenario '"
+            + key
+            + "' (known: steady, kill, slow, cpu, rolling, vanish, partition, loss)");
   }
 
-  /** Whether the victim server's share of calls is reported (the slow and CPU scenarios). */
+  /** Whether the victim server's share of calls is reported. */
   boolean reportsShare() {
-    return this == SLOW || this == CPU_BURN;
+    return this == SLOW || this == CPU_BURN || isNetworkFault();
+  }
+
+  /** Whether the victim runs on a network lab host whose network fails (root only). */
+  boolean isNetworkFault() {
+    return this == VANISH || this == PARTITION || this == LOSS;
   }
 }

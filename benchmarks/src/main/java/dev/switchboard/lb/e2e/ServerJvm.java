@@ -1,5 +1,6 @@
 package dev.switchboard.lb.e2e;
 
+import dev.switchboard.lb.testing.LabHost;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -37,28 +38,43 @@ final class ServerJvm {
 
   /** Starts a server on {@code port}; {@link #awaitLine} then waits for {@code READY}. */
   static ServerJvm start(int port, String zookeeper, String basePath) throws IOException {
-    List<String> command =
-        List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xms32m",
-            "-Xmx96m",
-            "-XX:+UseSerialGC",
-            "-Xss512k",
-            "-Djava.net.preferIPv4Stack=true",
-            "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-            "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper=error",
-            "-Dorg.slf4j.simpleLogger.log.org.apache.curator=error",
-            "-cp",
-            System.getProperty("java.class.path"),
-            E2eServer.class.getName(),
-            "--port",
-            Integer.toString(port),
-            "--zookeeper",
-            zookeeper,
-            "--base-path",
-            basePath);
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(command(port, zookeeper, basePath, "127.0.0.1"))
+            .redirectErrorStream(true)
+            .start();
     return new ServerJvm(port, p);
+  }
+
+  /**
+   * Starts a server on {@code port} of network lab host {@code host}, listening on and registering
+   * the host's address; {@code zookeeper} must be reachable from inside the host.
+   */
+  static ServerJvm startIn(LabHost host, int port, String zookeeper, String basePath) {
+    return new ServerJvm(port, host.start(command(port, zookeeper, basePath, host.address())));
+  }
+
+  private static List<String> command(int port, String zookeeper, String basePath, String host) {
+    return List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xms32m",
+        "-Xmx96m",
+        "-XX:+UseSerialGC",
+        "-Xss512k",
+        "-Djava.net.preferIPv4Stack=true",
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+        "-Dorg.slf4j.simpleLogger.log.org.apache.zookeeper=error",
+        "-Dorg.slf4j.simpleLogger.log.org.apache.curator=error",
+        "-cp",
+        System.getProperty("java.class.path"),
+        E2eServer.class.getName(),
+        "--port",
+        Integer.toString(port),
+        "--zookeeper",
+        zookeeper,
+        "--base-path",
+        basePath,
+        "--host",
+        host);
   }
 
   private void pump() {

@@ -24,11 +24,11 @@ import org.jspecify.annotations.Nullable;
 /**
  * Switchboard as an application would use it: a ZooKeeper registry watch, a {@link ThriftCluster}
  * with the given policy and an active TCP health check (besides the default breaker, outlier
- * ejection and retries), and one load-balanced Echo proxy shared by every caller, {@code echo}
- * declared idempotent (and hedged, when a hedging delay is given). Thread-safe.
+ * ejection and retries), or at the library's defaults, and one load-balanced Echo proxy shared by
+ * every caller, {@code echo} declared idempotent (and hedged, when a hedging delay is given).
+ * Thread-safe.
  */
 final class SwitchboardTarget implements LoadTarget {
-  private final BalancingPolicy policy;
   private final List<String> addresses;
   private final ZooKeeperRegistry registry;
   private final ThriftCluster thrift;
@@ -36,6 +36,10 @@ final class SwitchboardTarget implements LoadTarget {
   // The client's endpoint objects by address, newest first: their counters show routing.
   private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
 
+  /**
+   * Switchboard with {@code policy}, an active TCP health check every second, a 250 ms connect
+   * timeout, a 2 s deadline, and hedging after {@code hedge} if given.
+   */
   SwitchboardTarget(
       String zookeeper,
       String basePath,
@@ -43,25 +47,52 @@ final class SwitchboardTarget implements LoadTarget {
       @Nullable Duration hedge,
       List<String> addresses,
       int callers) {
-    this.policy = policy;
+    this(zookeeper, basePath, addresses, policy, hedge, callers);
+  }
+
+  /**
+   * Switchboard at the library's defaults: only the registry and {@code echo} declared idempotent
+   * (so hedged adaptively); the default policy, breaker, ejection, retries, transport and deadline.
+   */
+  static SwitchboardTarget atDefaults(String zookeeper, String basePath, List<String> addresses) {
+    return new SwitchboardTarget(zookeeper, basePath, addresses, null, null, 0);
+  }
+
+  private SwitchboardTarget(
+      String zookeeper,
+      String basePath,
+      List<String> addresses,
+      @Nullable BalancingPolicy policy,
+      @Nullable Duration hedge,
+      int callers) {
     this.addresses = List.copyOf(addresses);
     this.registry = ZooKeeperRegistry.builder().connectString(zookeeper).basePath(basePath).build();
+    Cluster.Builder cluster =
+        Cluster.builder(E2eServer.SERVICE)
+            .registry(registry)
+            .listener(
+                new ClusterListener() {
+                  @Override
+                  public void endpointAdded(Endpoint endpoint) {
+                    endpoints.put(endpoint.address(), endpoint);
+                  }
+                });
+    if (policy == null) {
+      this.thrift = ThriftCluster.create(cluster, ThriftTransportConfig.defaults());
+      this.echo =
+          ThriftClients.builder(Echo.Iface.class, Echo.Client::new, thrift)
+              .idempotent("echo")
+              .build();
+      return;
+    }
     this.thrift =
         ThriftCluster.create(
-            Cluster.builder(E2eServer.SERVICE)
-                .registry(registry)
+            cluster
                 .policy(policy)
                 .healthCheck(
                     ActiveHealthCheck.of(HealthCheck.tcpConnect())
                         .withInterval(Duration.ofSeconds(1), Duration.ofMillis(250))
-                        .withThresholds(2, 2))
-                .listener(
-                    new ClusterListener() {
-                      @Override
-                      public void endpointAdded(Endpoint endpoint) {
-                        endpoints.put(endpoint.address(), endpoint);
-                      }
-                    }),
+                        .withThresholds(2, 2)),
             ThriftTransportConfig.builder()
                 .connectTimeout(Duration.ofMillis(250))
                 .readTimeout(Duration.ofSeconds(2))
@@ -75,6 +106,11 @@ final class SwitchboardTarget implements LoadTarget {
       clients.hedge(hedge, Mode.HEDGE_PERCENT);
     }
     this.echo = clients.build();
+  }
+
+  /** The deadline of every call: the transport's read timeout unless set. */
+  static Duration defaultDeadline() {
+    return ThriftTransportConfig.defaults().readTimeout();
   }
 
   @Override

@@ -3,9 +3,12 @@ package dev.switchboard.lb.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class E2eOptionsTest {
@@ -76,7 +79,7 @@ class E2eOptionsTest {
   void haproxyConfig_tcpLeastconnWithChecks_onLoopbackOnly() {
     String cfg =
         HaProxy.config(
-            4000, List.of("127.0.0.1:4001", "127.0.0.1:4002"), Path.of("/tmp/x.sock"), 2048);
+            4000, List.of("127.0.0.1:4001", "127.0.0.1:4002"), Path.of("/tmp/x.sock"), 2048, false);
     assertThat(cfg)
         .contains("mode tcp")
         .contains("balance leastconn")
@@ -84,5 +87,29 @@ class E2eOptionsTest {
         .contains("server s1 127.0.0.1:4001 check inter 2s")
         .contains("server s2 127.0.0.1:4002 check inter 2s")
         .contains("maxconn 2048");
+  }
+
+  @Test
+  void haproxyTunedConfig_everyServerGetsTheFaultSettings_andHaproxyAcceptsIt() throws Exception {
+    Path dir = Files.createTempDirectory("e2e-haproxy-config");
+    String cfg =
+        HaProxy.config(
+            4000, List.of("127.0.0.1:4001", "10.213.0.2:4002"), dir.resolve("a.sock"), 64, true);
+    assertThat(cfg)
+        .contains("option redispatch 1")
+        .contains("timeout connect 250ms")
+        .contains("server s1 127.0.0.1:4001 " + HaProxy.TUNED_SERVER)
+        .contains("server s2 10.213.0.2:4002 " + HaProxy.TUNED_SERVER);
+    Optional<Path> haproxy = HaProxy.find();
+    if (haproxy.isPresent()) { // where installed, HAProxy's own check of the file must pass
+      Path file = dir.resolve("haproxy.cfg");
+      Files.writeString(file, cfg);
+      Process check =
+          new ProcessBuilder(haproxy.get().toString(), "-c", "-f", file.toString())
+              .redirectErrorStream(true)
+              .start();
+      String output = new String(check.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(check.waitFor()).as(output).isZero();
+    }
   }
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Assumptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,8 +100,11 @@ public final class NetworkLab implements AutoCloseable {
     return new NetworkLab();
   }
 
-  /** Why the lab cannot run here, or null if it can. */
-  static String missingPrerequisite() {
+  /**
+   * Why the lab cannot run here (not Linux, not root, no {@code ip} or {@code nft}), or null if it
+   * can: for callers outside a test (a benchmark harness) that skip instead of aborting a test.
+   */
+  public static @Nullable String missingPrerequisite() {
     if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
       return "not Linux but " + System.getProperty("os.name");
     }
