@@ -154,8 +154,8 @@ final class HttpFaultScenario implements AutoCloseable {
     private final String victim;
     final AtomicLong lastRoutedNanos = new AtomicLong();
     final AtomicLong routed = new AtomicLong();
-    volatile long leftNanos;
-    volatile long backNanos;
+    volatile long leftNanos; // first left rotation
+    volatile long backNanos; // last re-entered
 
     Routing(String victim) {
       this.victim = victim;
@@ -172,8 +172,8 @@ final class HttpFaultScenario implements AutoCloseable {
     @Override
     public void eligibilityChanged(Endpoint endpoint, Eligibility from, Eligibility to) {
       if (endpoint.address().equals(victim)) {
-        if (from == Eligibility.ELIGIBLE) {
-          leftNanos = System.nanoTime();
+        if (from == Eligibility.ELIGIBLE && leftNanos == 0) {
+          leftNanos = System.nanoTime(); // the first time: an ejection may run out and recur
         } else if (to == Eligibility.ELIGIBLE) {
           backNanos = System.nanoTime();
         }
