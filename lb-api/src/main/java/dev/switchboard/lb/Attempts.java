@@ -34,6 +34,9 @@ final class Attempts {
     if (lease.isCompleted()) {
       return lease.outcome();
     }
+    if (lease.isDetached()) {
+      return Outcome.CANCELLED; // abandoned, and its attempt finishes the lease when its I/O ends
+    }
     Throwable t = unwrap(error);
     if (Outcome.isInterruption(t) || (onCallersThread && Thread.currentThread().isInterrupted())) {
       lease.close(); // CANCELLED: the caller's doing, nothing learned about the endpoint

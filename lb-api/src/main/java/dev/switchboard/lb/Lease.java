@@ -164,7 +164,9 @@ public final class Lease implements AutoCloseable {
   /**
    * Keeps this lease open after the attempt returns: the call engine then does not finish it, and
    * whoever holds it must ({@code ThriftCluster.borrowTransport} hands its lease to the transport
-   * it returns this way).
+   * it returns this way). Also after it throws, once abandoned ({@link #onCancel}): an attempt that
+   * lets its abandoned I/O run to its own end detaches, then finishes the lease with that end
+   * (lb-http charges an abandoned exchange's own connect failure or timeout so).
    */
   public void detach() {
     detached = true;

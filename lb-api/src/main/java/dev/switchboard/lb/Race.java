@@ -199,7 +199,7 @@ final class Race<T, X extends Exception> implements HedgeWatch.Watched {
    * call's.
    */
   private T hedgeWon(@Nullable T result, @Nullable Exception error) throws X {
-    if (!primary.isCompleted()) {
+    if (!primary.isCompleted() && !primary.isDetached()) { // detached: its attempt finishes it
       Outcome own = error == null ? Outcome.SUCCESS : attempt.classify(Attempts.unwrap(error));
       // A primary that could not connect or timed out failed on its own (see
       // Attempts.isOwnFailure): charge that, not a slow answer, or a black hole never leaves.

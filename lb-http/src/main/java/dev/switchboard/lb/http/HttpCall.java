@@ -15,11 +15,13 @@ import java.net.http.HttpResponse.BodyHandler;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiPredicate;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,6 +51,9 @@ final class HttpCall<T>
   private final CallContext ctx;
   private final AtomicInteger attempts = new AtomicInteger();
   private final AtomicBoolean explained = new AtomicBoolean();
+
+  /** The asynchronous call's result (null for a blocking call, or until runAsync returns). */
+  private volatile @Nullable CompletableFuture<?> asyncResult;
 
   private HttpCall(
       LoadBalancedHttpClient client,
@@ -127,7 +132,9 @@ final class HttpCall<T>
 
   /** Runs the call without blocking. */
   CompletableFuture<HttpResponse<T>> executeAsync() {
-    return newCall().runAsync(this);
+    CompletableFuture<HttpResponse<T>> result = newCall().runAsync(this);
+    asyncResult = result;
+    return result;
   }
 
   // ---- one attempt ---------------------------------------------------------------------------
@@ -153,30 +160,38 @@ final class HttpCall<T>
   @Override
   public CompletableFuture<HttpResponse<T>> start(Lease lease) {
     int attempt = attempts.incrementAndGet();
+    if (lease.isCancelled()) {
+      return CompletableFuture.failedFuture(new CancellationException("attempt abandoned"));
+    }
     HttpRequest rewritten;
     try {
       rewritten = requestFor(lease);
     } catch (ConnectException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return InterceptorChain.run(
+    Exchange exchange = new Exchange(lease);
+    lease.onCancel(exchange::abandoned);
+    InterceptorChain.run(
             client.interceptors,
             rewritten,
             target.service(),
             lease.endpoint(),
             attempt,
-            r -> send(lease, r))
-        .thenApply(response -> answered(lease, response));
+            r -> send(exchange, r))
+        .thenApply(response -> answered(lease, response))
+        .whenComplete(exchange::ended);
+    return exchange.result;
   }
 
   @SuppressWarnings("unchecked") // the wire future carries this call's body type
-  private CompletableFuture<HttpResponse<?>> send(Lease lease, HttpRequest r) {
+  private CompletableFuture<HttpResponse<?>> send(Exchange exchange, HttpRequest r) {
     CompletableFuture<HttpResponse<T>> wire = client.http.sendAsync(r, handler);
-    lease.onCancel(() -> wire.cancel(true)); // aborts the exchange (JDK 16+)
+    exchange.sent(wire);
     CompletableFuture<HttpResponse<T>> bounded =
         r.timeout().isEmpty()
             ? wire
-            : ExchangeDeadline.bound(wire, r.timeout().get().toNanos(), lease.endpoint().address());
+            : ExchangeDeadline.bound(
+                wire, r.timeout().get().toNanos(), exchange.lease.endpoint().address());
     return (CompletableFuture<HttpResponse<?>>) (CompletableFuture<?>) bounded;
   }
 
@@ -254,6 +269,93 @@ final class HttpCall<T>
       logger.info("{} {}: {}", request.method(), request.uri(), why);
     }
     return why;
+  }
+
+  /**
+   * One attempt's exchange and how it ends. Abandoned because another attempt of the call answered
+   * first (a hedge won), it is not aborted: the attempt's future fails at once (the caller does not
+   * wait), its lease is detached, and the exchange runs to its own end, which is bounded by its
+   * request timeout ({@link ExchangeDeadline}). If that end is a connect failure or a timeout, it
+   * would have happened anyway and is charged to the endpoint (as the engine charges an abandoned
+   * attempt's own failures); an answer is charged as answered (late, not failed), and nothing else
+   * counts. So a host that stopped answering leaves rotation even when hedges rescue all its
+   * requests. Abandoned because the caller gave up (a cancelled async call), it is aborted at once,
+   * which the engine records as CANCELLED.
+   */
+  private final class Exchange {
+    private static final int RUNNING = 0;
+    private static final int ENDED = 1;
+    private static final int ABANDONED = 2;
+
+    final Lease lease;
+    final CompletableFuture<HttpResponse<T>> result = new CompletableFuture<>();
+    private final AtomicInteger state = new AtomicInteger(RUNNING);
+    private volatile @Nullable CompletableFuture<?> wire;
+    private volatile boolean aborted;
+
+    Exchange(Lease lease) {
+      this.lease = lease;
+      // Cancelled by its caller (a blocking caller interrupted): abort the exchange.
+      result.whenComplete(
+          (r, e) -> {
+            if (result.isCancelled() && state.get() != ABANDONED) {
+              abort();
+            }
+          });
+    }
+
+    void sent(CompletableFuture<?> w) {
+      wire = w;
+      if (aborted) {
+        w.cancel(true);
+      }
+    }
+
+    private void abort() {
+      aborted = true;
+      CompletableFuture<?> w = wire;
+      if (w != null) {
+        w.cancel(true); // aborts the exchange (JDK 16+)
+      }
+    }
+
+    /** The lease's cancel hook: the engine abandoned this attempt. */
+    void abandoned() {
+      CompletableFuture<?> call = asyncResult;
+      if (call != null && (call.isCancelled() || call.isCompletedExceptionally())) {
+        abort(); // the caller gave up, or the call failed: nobody answered it
+        return;
+      }
+      if (state.compareAndSet(RUNNING, ABANDONED)) {
+        lease.detach(); // finished below when the exchange ends, not by the engine
+        result.completeExceptionally(
+            new CancellationException("abandoned: another attempt answered first"));
+      }
+    }
+
+    /** The exchange (interceptors, wire, classification) ended with {@code r} or {@code e}. */
+    void ended(@Nullable HttpResponse<T> r, @Nullable Throwable e) {
+      if (state.compareAndSet(RUNNING, ENDED)) {
+        if (e != null) {
+          result.completeExceptionally(e);
+        } else if (!result.complete(r)) {
+          discard(r);
+        }
+        return;
+      }
+      if (e == null) {
+        discard(r); // a late answer; answered() charged it as such
+      } else if (!lease.isCompleted()) {
+        Outcome own = HttpOutcomes.ofError(e);
+        // The endpoint's own failures (Attempts.isOwnFailure in lb-api): the abandoning neither
+        // makes a connect fail nor a request time out, as it did not abort this exchange.
+        if (own == Outcome.CONNECT_FAILURE || own == Outcome.TIMEOUT) {
+          lease.complete(own);
+        } else {
+          lease.close();
+        }
+      }
+    }
   }
 
   /** Explains, on a failure, why the call was not retried. */

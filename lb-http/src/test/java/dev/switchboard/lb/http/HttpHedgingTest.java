@@ -25,9 +25,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Hedged HTTP requests on real servers: one backend holds every request until the test ends, the
- * other answers at once. A hedged idempotent request stuck on the slow one is answered by the fast
- * one, the stuck exchange is cancelled, and non-idempotent requests are never hedged.
+ * Hedged HTTP requests on real servers: one backend holds every request until released, the other
+ * answers at once. A hedged idempotent request stuck on the slow one is answered by the fast one;
+ * the stuck exchange runs on to its own end (charged as slow if answered, as a timeout if it times
+ * out), and non-idempotent requests are never hedged.
  */
 class HttpHedgingTest {
   private final CountDownLatch release = new CountDownLatch(1);
@@ -72,7 +73,7 @@ class HttpHedgingTest {
   }
 
   @Test
-  void send_getStuckOnASlowServer_isAnsweredByTheHedge_andTheStuckExchangeIsCancelled()
+  void send_getStuckOnASlowServer_isAnsweredByTheHedge_theLateAnswerIsChargedAsSlowNotFailed()
       throws Exception {
     for (int i = 0; i < 6; i++) {
       HttpResponse<String> r = client.send(request("/g" + i).build(), BodyHandlers.ofString());
@@ -86,11 +87,40 @@ class HttpHedgingTest {
         .atMost(Duration.ofSeconds(10))
         .untilAsserted(() -> assertThat(slow.requests.get()).isEqualTo((int) hedging.won()));
     assertThat(hedging.sent()).isGreaterThanOrEqualTo(hedging.won());
-    // The stuck exchanges were abandoned, their leases finished: nothing stays in flight, and the
-    // slow server is charged as slow, not failed.
+    // The abandoned exchanges run on (their attempt timeout is 10 s): released, the slow server
+    // answers them, and their leases are finished as answered: slow, not failed.
+    release.countDown();
     await().atMost(Duration.ofSeconds(10)).until(() -> totalInFlight(cluster) == 0);
     assertThat(endpoint(cluster, "slow").failures()).isZero();
     assertThat(endpoint(cluster, "slow").latencyMillis()).isGreaterThanOrEqualTo(25);
+  }
+
+  /**
+   * The HTTP half of issue 18's "a black hole never leaves rotation": an exchange abandoned because
+   * its hedge answered first, that would have timed out anyway, is charged to its endpoint as a
+   * timeout. On the old code the abandoning cancelled it and the endpoint was charged nothing.
+   */
+  @Test
+  void send_abandonedExchangeThatTimesOutOnItsOwn_isChargedToItsEndpoint() throws Exception {
+    LoadBalancedHttpClient shortDeadline =
+        LoadBalancedHttpClient.builder()
+            .httpClient(Fixtures.http())
+            .cluster(cluster)
+            .defaultTimeout(Duration.ofSeconds(2)) // an attempt that may be retried gets 1 s
+            .hedge(Duration.ofMillis(30), 100)
+            .build();
+    for (int i = 0; i < 4; i++) {
+      HttpResponse<String> r =
+          shortDeadline.send(request("/t" + i).build(), BodyHandlers.ofString());
+      assertThat(r.body()).isEqualTo("fast");
+    }
+    long won = shortDeadline.hedging().orElseThrow().won();
+    assertThat(won).as("requests the hedge rescued from the slow server").isPositive();
+    await("abandoned exchanges timed out and charged")
+        .atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(endpoint(cluster, "slow").failures()).isEqualTo(won));
+    assertThat(endpoint(cluster, "fast").failures()).isZero();
+    await().atMost(Duration.ofSeconds(10)).until(() -> totalInFlight(cluster) == 0);
   }
 
   @Test
@@ -103,7 +133,9 @@ class HttpHedgingTest {
       assertThat(call.get(10, TimeUnit.SECONDS).body()).isEqualTo("fast");
     }
     assertThat(client.hedging().orElseThrow().won()).isPositive();
+    release.countDown(); // the abandoned exchanges run on until answered
     await().atMost(Duration.ofSeconds(10)).until(() -> totalInFlight(cluster) == 0);
+    assertThat(endpoint(cluster, "slow").failures()).isZero();
   }
 
   @Test

@@ -3,35 +3,20 @@ package dev.switchboard.lb.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.switchboard.lb.ActiveHealthCheck;
 import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.Eligibility;
-import dev.switchboard.lb.ServiceInstance;
-import dev.switchboard.lb.StaticRegistry;
-import dev.switchboard.lb.testing.LabHost;
 import dev.switchboard.lb.testing.NetworkLab;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.http.HttpResponse.BodyHandlers;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
- * Issue 18's scenario 1 over HTTP: three HTTP server processes, one on a {@link NetworkLab} host
- * that is black-holed while its registry still lists it; 8 callers of idempotent GETs through a
- * {@link LoadBalancedHttpClient}. Prints each run's figures. Skipped where namespaces cannot be
- * made; CI runs it as root.
+ * Issue 18's scenarios over HTTP: three HTTP server processes, one on a {@link NetworkLab} host
+ * whose network fails while its registry still lists it; 8 callers of idempotent GETs through a
+ * {@link LoadBalancedHttpClient}. Prints each run's figures as a table row. Skipped where
+ * namespaces cannot be made; CI runs it as root.
  */
 class HttpNetworkFaultTest {
   private static final int CALLERS = 8;
@@ -45,158 +30,123 @@ class HttpNetworkFaultTest {
     vanishedServer("1 vanished, HTTP defaults", b -> b);
   }
 
+  /**
+   * Hedged after 50 ms with budget to spare: every request the vanished host holds is rescued by
+   * its hedge, and the host must still leave rotation: an abandoned exchange runs to its own end,
+   * and its timeout counts against the host (on the old code the abandoning cancelled it, nothing
+   * was charged, and the host stayed in rotation for good).
+   */
+  @Test
+  void vanishedServer_hedged_noFailedIdempotentRequest_leavesRotation() throws Exception {
+    vanishedServer(
+        "1 vanished, hedged 50 ms (4 s)",
+        b -> b.defaultTimeout(Duration.ofSeconds(4)).hedge(Duration.ofMillis(50), 100));
+  }
+
   private static void vanishedServer(
       String label, UnaryOperator<LoadBalancedHttpClient.Builder> configure) throws Exception {
-    List<Process> locals = new ArrayList<>();
-    try (NetworkLab lab = NetworkLab.open()) {
-      LabHost host = lab.host("http-vanish");
-      StaticRegistry registry = new StaticRegistry();
-      int victimPort = awaitReady(host.start(command(host.address())));
-      String victim = host.address() + ":" + victimPort;
-      registry.add(ServiceInstance.builder(Backend.SERVICE, host.address(), victimPort).build());
-      for (int i = 0; i < 2; i++) {
-        Process p = new ProcessBuilder(command("127.0.0.1")).redirectErrorStream(true).start();
-        locals.add(p);
-        registry.add(ServiceInstance.builder(Backend.SERVICE, "127.0.0.1", awaitReady(p)).build());
-      }
-      try (Cluster cluster =
-          Cluster.builder(Backend.SERVICE)
-              .registry(registry)
-              .policy(BalancingPolicy.leastConnections())
-              .build()) {
-        LoadBalancedHttpClient client =
-            configure.apply(LoadBalancedHttpClient.builder().cluster(cluster)).build();
-        try (Load load = new Load(client)) {
-          await("all three servers answering")
-              .atMost(Duration.ofSeconds(60))
-              .until(() -> load.byServer.size() == 3 && load.calls.get() >= 3000);
-          long fault = System.nanoTime();
-          host.blackHole();
-          await("victim out of rotation")
-              .atMost(Duration.ofSeconds(60))
-              .until(() -> eligibility(cluster, victim) != Eligibility.ELIGIBLE);
-          long left = System.nanoTime() - fault;
-          long mark = load.calls.get();
-          await("calls after the victim left")
-              .atMost(Duration.ofSeconds(60))
-              .until(() -> load.calls.get() >= mark + 3000);
-          load.close();
-          System.out.printf(
-              "| %-34s | %8d | %6d | %9.0f | left rotation +%.0f ms |%n",
-              label, load.calls.get(), load.failed.get(), load.maxSince(fault) / 1e6, left / 1e6);
-          assertThat(load.failures).as("failed idempotent requests").isEmpty();
-          assertThat(eligibility(cluster, victim)).isNotEqualTo(Eligibility.ELIGIBLE);
-        }
-      }
-    } finally {
-      for (Process p : locals) {
-        p.destroyForcibly();
+    try (NetworkLab lab = NetworkLab.open();
+        HttpFaultScenario s = new HttpFaultScenario(lab, "http-vanish");
+        Cluster cluster =
+            Cluster.builder(Backend.SERVICE)
+                .registry(s.registry)
+                .policy(BalancingPolicy.leastConnections())
+                .build()) {
+      LoadBalancedHttpClient client =
+          configure.apply(LoadBalancedHttpClient.builder().cluster(cluster)).build();
+      try (HttpFaultScenario.Load load = s.load(cluster, client, CALLERS)) {
+        long fault = System.nanoTime();
+        s.host.blackHole();
+        await("victim out of rotation")
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> HttpFaultScenario.eligibility(cluster, s.victim) != Eligibility.ELIGIBLE);
+        long mark = load.calls.get();
+        await("calls after the victim left")
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> load.calls.get() >= mark + 3000);
+        load.close();
+        System.out.println(HttpFaultScenario.header());
+        System.out.println(s.row(label, load, fault, System.nanoTime()));
+        assertThat(load.failures).as("failed idempotent requests").isEmpty();
+        assertThat(HttpFaultScenario.eligibility(cluster, s.victim))
+            .isNotEqualTo(Eligibility.ELIGIBLE);
       }
     }
   }
 
-  private static Eligibility eligibility(Cluster cluster, String address) {
-    return cluster.snapshot().endpoint(address).orElseThrow().eligibility();
-  }
+  /**
+   * Scenario 3: clients cannot reach a server its registry still lists (a partition between the
+   * clients and that server's port only). With an active HTTP check and slow start, as a user who
+   * expects partitions configures: it leaves rotation, stays out while partitioned and registered,
+   * and comes back once its check passes after the partition heals, ramping up.
+   */
+  @Test
+  void registeredButUnreachable_leavesRotation_staysOut_backWhenItsHttpCheckPassesWithSlowStart()
+      throws Exception {
+    try (NetworkLab lab = NetworkLab.open();
+        HttpFaultScenario s = new HttpFaultScenario(lab, "http-part");
+        Cluster cluster =
+            Cluster.builder(Backend.SERVICE)
+                .registry(s.registry)
+                .policy(BalancingPolicy.leastConnections())
+                .healthCheck(
+                    ActiveHealthCheck.of(HttpHealthCheck.of("/"))
+                        .withInterval(Duration.ofSeconds(1), Duration.ofMillis(500)))
+                .slowStart(Duration.ofSeconds(5))
+                .build()) {
+      LoadBalancedHttpClient client = LoadBalancedHttpClient.builder().cluster(cluster).build();
+      try (HttpFaultScenario.Load load = s.load(cluster, client, CALLERS)) {
+        long fault = System.nanoTime();
+        s.host.partitionFromClients(s.victimPort);
+        await("victim out of rotation")
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> HttpFaultScenario.eligibility(cluster, s.victim) != Eligibility.ELIGIBLE);
+        long routedWhenOut = s.routing.routed.get();
+        long answeredWhenOut = load.callsTo(s.victim);
+        await("partition held")
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> System.nanoTime() - s.routing.leftNanos > 5e9);
+        assertThat(s.registry.members(Backend.SERVICE)).hasSize(3); // still registered
+        assertThat(HttpFaultScenario.eligibility(cluster, s.victim))
+            .isNotEqualTo(Eligibility.ELIGIBLE);
+        long routedWhilePartitioned = s.routing.routed.get() - routedWhenOut;
 
-  private static List<String> command(String bindHost) {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return List.of(
-        java,
-        "-Xmx64m",
-        "-XX:TieredStopAtLevel=1",
-        "-cp",
-        System.getProperty("java.class.path"),
-        HttpServerMain.class.getName(),
-        bindHost);
-  }
+        long healed = System.nanoTime();
+        s.host.heal();
+        // Back once its check passes again, not when an ejection (30 s by default, from the
+        // requests that timed out when cut off) runs out.
+        await("victim back in rotation")
+            .atMost(Duration.ofSeconds(10))
+            .until(() -> HttpFaultScenario.eligibility(cluster, s.victim) == Eligibility.ELIGIBLE);
+        var onReturn = cluster.snapshot().endpoint(s.victim).orElseThrow();
+        await("victim answering again")
+            .atMost(Duration.ofSeconds(30))
+            .until(() -> load.callsTo(s.victim) > answeredWhenOut + 100);
+        load.close();
+        long end = System.nanoTime();
 
-  /** Waits for the process's READY line, then discards its output; returns its port. */
-  private static int awaitReady(Process p) throws IOException {
-    BufferedReader out =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-    String line;
-    while ((line = out.readLine()) != null) {
-      if (line.startsWith("READY ")) {
-        Thread drain =
-            new Thread(
-                () -> {
-                  try {
-                    while (out.readLine() != null) {
-                      // discard
-                    }
-                  } catch (IOException ignored) {
-                    // exited
-                  }
-                });
-        drain.setDaemon(true);
-        drain.start();
-        return Integer.parseInt(line.substring(6).strip());
+        System.out.println(HttpFaultScenario.header());
+        System.out.println(s.row("3 partitioned, registered (+check)", load, fault, end));
+        System.out.printf(
+            "[http partition] failed %d, max %.0f ms, left rotation +%.0f ms, routed while out %d,"
+                + " back %.0f ms after heal at weight %d of %d%n",
+            load.failed.get(),
+            HttpFaultScenario.millis(maxOf(load.latencies(fault, end))),
+            HttpFaultScenario.millis(s.routing.leftNanos - fault),
+            routedWhilePartitioned,
+            HttpFaultScenario.millis(s.routing.backNanos - healed),
+            onReturn.effectiveWeight(),
+            onReturn.instance().weight());
+        assertThat(load.failures).as("failed idempotent requests").isEmpty();
+        assertThat(routedWhilePartitioned).as("requests routed to the victim while out").isZero();
+        assertThat(onReturn.effectiveWeight())
+            .as("slow start on return")
+            .isLessThan(onReturn.instance().weight());
       }
     }
-    throw new IOException("HTTP server process exited before READY");
   }
 
-  /** Callers making idempotent GETs in a closed loop; the slowest call started after a time. */
-  private static final class Load implements AutoCloseable {
-    final AtomicLong calls = new AtomicLong();
-    final AtomicLong failed = new AtomicLong();
-    final Map<String, AtomicLong> byServer = new ConcurrentHashMap<>();
-    final List<Throwable> failures = new CopyOnWriteArrayList<>();
-    private final List<long[]> timings = new CopyOnWriteArrayList<>(); // {start, latency}
-    private final AtomicBoolean stop = new AtomicBoolean();
-    private final List<Thread> threads = new ArrayList<>();
-
-    Load(LoadBalancedHttpClient client) {
-      for (int i = 0; i < CALLERS; i++) {
-        Thread t =
-            new Thread(
-                () -> {
-                  while (!stop.get()) {
-                    long start = System.nanoTime();
-                    try {
-                      var r = client.send(Fixtures.request("/").build(), BodyHandlers.ofString());
-                      if (r.statusCode() != 200) {
-                        throw new IOException("status " + r.statusCode());
-                      }
-                      byServer.computeIfAbsent(r.body(), k -> new AtomicLong()).incrementAndGet();
-                      calls.incrementAndGet();
-                    } catch (IOException | RuntimeException e) {
-                      failed.incrementAndGet();
-                      if (failures.size() < 10) {
-                        failures.add(e);
-                      }
-                    } catch (InterruptedException e) {
-                      return;
-                    }
-                    long latency = System.nanoTime() - start;
-                    if (latency > 20_000_000L) { // keep only the slow ones
-                      timings.add(new long[] {start, latency});
-                    }
-                  }
-                },
-                "http-load-" + i);
-        threads.add(t);
-        t.start();
-      }
-    }
-
-    long maxSince(long fromNanos) {
-      return timings.stream()
-          .filter(t -> t[0] - fromNanos >= 0)
-          .mapToLong(t -> t[1])
-          .max()
-          .orElse(0);
-    }
-
-    /** Stops the callers; fails if one is still stuck in a request a minute later. */
-    @Override
-    public void close() throws InterruptedException {
-      stop.set(true);
-      for (Thread t : threads) {
-        t.join(60_000);
-        assertThat(t.isAlive()).as("%s stuck in a request", t.getName()).isFalse();
-      }
-    }
+  private static long maxOf(long[] sorted) {
+    return sorted.length == 0 ? 0 : sorted[sorted.length - 1];
   }
 }
