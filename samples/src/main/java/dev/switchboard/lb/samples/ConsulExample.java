@@ -2,11 +2,11 @@ package dev.switchboard.lb.samples;
 
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.consul.ConsulRegistry;
+import dev.switchboard.lb.samples.echo.Echo;
 import dev.switchboard.lb.thrift.ThriftClients;
 import dev.switchboard.lb.thrift.ThriftCluster;
 import dev.switchboard.lb.thrift.ThriftServer;
 import dev.switchboard.lb.thrift.ThriftTransportConfig;
-import dev.switchboard.lb.thrift.test.Echo;
 import java.net.URI;
 import java.time.Duration;
 import org.apache.thrift.TException;

@@ -1,10 +1,10 @@
 package dev.switchboard.lb.samples;
 
 import dev.switchboard.lb.Subset;
+import dev.switchboard.lb.samples.echo.Echo;
 import dev.switchboard.lb.thrift.ThriftClients;
 import dev.switchboard.lb.thrift.ThriftCluster;
 import dev.switchboard.lb.thrift.ThriftInterceptor;
-import dev.switchboard.lb.thrift.test.Echo;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.apache.thrift.TException;

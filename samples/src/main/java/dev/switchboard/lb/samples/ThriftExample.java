@@ -3,12 +3,12 @@ package dev.switchboard.lb.samples;
 import dev.switchboard.lb.BalancingPolicy;
 import dev.switchboard.lb.Cluster;
 import dev.switchboard.lb.ServiceRegistry;
+import dev.switchboard.lb.samples.echo.Echo;
 import dev.switchboard.lb.thrift.ThriftClients;
 import dev.switchboard.lb.thrift.ThriftCluster;
 import dev.switchboard.lb.thrift.ThriftServer;
 import dev.switchboard.lb.thrift.ThriftService;
 import dev.switchboard.lb.thrift.ThriftTransportConfig;
-import dev.switchboard.lb.thrift.test.Echo;
 import dev.switchboard.lb.zookeeper.ZooKeeperRegistry;
 import java.time.Duration;
 import org.apache.thrift.TException;
@@ -31,7 +31,7 @@ public final class ThriftExample {
 
     @Override
     public String fail(String message) throws TException {
-      throw new dev.switchboard.lb.thrift.test.EchoFailure(message);
+      throw new dev.switchboard.lb.samples.echo.EchoFailure(message);
     }
 
     @Override

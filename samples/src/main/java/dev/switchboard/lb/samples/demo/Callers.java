@@ -1,6 +1,6 @@
 package dev.switchboard.lb.samples.demo;
 
-import dev.switchboard.lb.thrift.test.Echo;
+import dev.switchboard.lb.samples.echo.Echo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -1,9 +1,9 @@
 package dev.switchboard.lb.samples.demo;
 
+import dev.switchboard.lb.samples.echo.Echo;
+import dev.switchboard.lb.samples.echo.EchoFailure;
 import dev.switchboard.lb.thrift.ThriftServer;
 import dev.switchboard.lb.thrift.ThriftService;
-import dev.switchboard.lb.thrift.test.Echo;
-import dev.switchboard.lb.thrift.test.EchoFailure;
 import dev.switchboard.lb.zookeeper.ZooKeeperRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
