@@ -92,7 +92,10 @@ class HttpHedgingTest {
     release.countDown();
     await().atMost(Duration.ofSeconds(10)).until(() -> totalInFlight(cluster) == 0);
     assertThat(endpoint(cluster, "slow").failures()).isZero();
-    assertThat(endpoint(cluster, "slow").latencyMillis()).isGreaterThanOrEqualTo(25);
+    // Charged as slow: above the fast server's (both estimates decay over the same 1 s window,
+    // so the comparison holds however long a loaded machine took to get here).
+    assertThat(endpoint(cluster, "slow").latencyMillis())
+        .isGreaterThan(endpoint(cluster, "fast").latencyMillis());
   }
 
   /**
