@@ -12,8 +12,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * requests in flight (RIF) and its recent latency at that load. The client keeps the most recent
  * answers in a small pool and picks by the hot-cold rule: members whose RIF is above a quantile of
  * the pool's are hot; of the cold ones, the lowest latency wins; if all are hot, the lowest RIF. A
- * probe ages out after {@link Builder#maxAge}, is used a bounded number of times, and each use
- * counts the call just sent (its RIF goes up by one).
+ * probe ages out after {@link Builder#maxAge} and is used a bounded number of times; its RIF
+ * follows this client's own calls to the member since it arrived (Prequal adds one per use).
  *
  * <p>What a client-side signal cannot see, a probe can: the load the member's <em>other</em>
  * clients put on it, and a member that is slow because a neighbour took its CPU. Members that do

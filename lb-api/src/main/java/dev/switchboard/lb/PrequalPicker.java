@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * own in-flight counts.
  *
  * The cluster's probe budget (ProbePool.tryProbe) bounds what probing costs the servers; a pick
- * whose probes it held back may reuse answers past maxUses (each use still counts in their RIF).
+ * whose probes it held back may reuse answers past maxUses (their RIF still follows this client's calls in flight).
  *
  * Weights: Prequal balances on load reports, which already reflect a member's capacity, so
  * registered weights and slow start only shape the fallback and the probe targets are uniform.

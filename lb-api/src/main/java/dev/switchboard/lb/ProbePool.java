@@ -22,8 +22,8 @@ import org.jspecify.annotations.Nullable;
  * the RIF at the quantile's rank among the usable answers (the k-th smallest, k = max(1, floor(q * n)),
  * found by counting, at most 64 × 64 comparisons). Cold answers are those below the threshold, and
  * those at the lowest RIF of the pool, which are never hot; they are ranked by latency, then RIF;
- * if none is cold, the lowest RIF wins. The answer used counts one more request in flight (the
- * call just placed), and is dropped once used up.
+ * if none is cold, the lowest RIF wins. An answer's RIF follows this client's own calls in flight
+ * to the member since it arrived (see Probe), and the answer is dropped once used up.
  *
  * Below rather than at most: with a few members, one busy member is more than the 16% of answers
  * the quantile expects to be hot, and at most the threshold would call it cold whenever it holds
@@ -51,16 +51,26 @@ final class ProbePool implements Prequal.Replies {
     }
   }
 
-  /** One answer, with the calls this client has placed on the member since it arrived. */
+  /**
+   * One answer, and what this client has done to the member since: the calls it placed through this
+   * answer (for the use limit), and its own calls in flight to the member when the answer arrived,
+   * so the member's load is estimated as the answered RIF plus the change in this client's own
+   * calls in flight since. Prequal adds one per use instead; that never comes down, and when the
+   * probe budget makes answers serve many fast calls each, a reused answer of an idle member soon
+   * looked busier than a busy member's (with one of five members kept busy by another client, it
+   * took 2 to 8% of the calls instead of 0.3%).
+   */
   static final class Probe {
     final Endpoint endpoint;
     final int answeredRif;
     final long latencyNanos;
     final long receivedNanos;
     final AtomicInteger placed = new AtomicInteger();
+    final int ownInFlightAtAnswer;
 
     Probe(Endpoint endpoint, int answeredRif, long latencyNanos, long receivedNanos) {
       this.endpoint = endpoint;
+      this.ownInFlightAtAnswer = endpoint.inFlight();
       this.answeredRif = answeredRif;
       this.latencyNanos = latencyNanos;
       this.receivedNanos = receivedNanos;
@@ -68,7 +78,7 @@ final class ProbePool implements Prequal.Replies {
 
     /** The member's requests in flight as this client now estimates them. */
     int rif() {
-      return answeredRif + placed.get();
+      return Math.max(0, answeredRif + endpoint.inFlight() - ownInFlightAtAnswer);
     }
   }
 

@@ -28,8 +28,9 @@ class PickerContractTest {
         BalancingPolicy.peakEwma(),
         BalancingPolicy.weightedRandom(),
         BalancingPolicy.consistentHash(),
-        // Every server answers every probe at once, as idle: the pool is always full.
-        BalancingPolicy.prequal((e, replies) -> replies.accept(e, 0, 1000, 0L)));
+        // Every server answers every probe at once and truthfully (its requests in flight are
+        // this client's, the only one): the pool is always full.
+        BalancingPolicy.prequal((e, replies) -> replies.accept(e, e.inFlight(), 1000, 0L)));
   }
 
   @ParameterizedTest

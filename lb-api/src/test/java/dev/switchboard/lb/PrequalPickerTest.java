@@ -120,20 +120,23 @@ class PrequalPickerTest {
   }
 
   @Test
-  void pick_eachUseCountsTheCallPlacedOnTheMember() {
+  void pick_anAnswersRifFollowsThisClientsOwnCallsInFlight_upAndDown() {
     Candidates c = uniform(2);
     Picker picker = picker(c, Prequal.builder(prober).probesPerCall(0).maxUses(100));
     Prequal.Replies pool = ((PrequalPicker) picker).pool();
     pool.accept(c.endpoint(0), 0, MS, 0);
     pool.accept(c.endpoint(1), 2, 2 * MS, 0);
 
-    // 0 then 2: endpoint 0 is the least loaded until three calls placed on it make it 3.
+    // 0 then 2: endpoint 0 is the least loaded until three calls in flight on it make it 3.
     for (int i = 0; i < 3; i++) {
-      assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint())
-          .as("pick %d", i)
-          .isSameAs(c.endpoint(0));
+      Endpoint e = picker.pick(CallContext.DEFAULT, 0).endpoint();
+      assertThat(e).as("pick %d", i).isSameAs(c.endpoint(0));
+      TestEndpoints.hold(e, 1); // what the call's lease does
     }
     assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isSameAs(c.endpoint(1));
+    // Those calls end: endpoint 0 is back to its answer's load, and the least loaded again.
+    TestEndpoints.releaseHeld(c.endpoint(0), 3);
+    assertThat(picker.pick(CallContext.DEFAULT, 0).endpoint()).isSameAs(c.endpoint(0));
   }
 
   @Test
@@ -153,7 +156,7 @@ class PrequalPickerTest {
     }
     assertThat(prober.probed.size()).isBetween(105, 115);
 
-    // The budget is spent: one answer keeps placing calls past maxUses, each counted in its RIF.
+    // The budget is spent: one answer keeps placing calls past maxUses.
     prober.answer(c.endpoint(2), 0, MS, 1000 * MS);
     for (int i = 0; i < 5; i++) {
       assertThat(picker.pick(CallContext.DEFAULT, 1000 * MS).endpoint()).isSameAs(c.endpoint(2));
