@@ -119,9 +119,16 @@ class HttpHedgingTest {
     }
     long won = shortDeadline.hedging().orElseThrow().won();
     assertThat(won).as("requests the hedge rescued from the slow server").isPositive();
+    // Every request that reached the slow server is charged when it times out: those the hedge
+    // rescued, and any whose own timeout came first on a loaded machine (then the hedge did not
+    // "win", but the request still cost the slow server a timeout).
     await("abandoned exchanges timed out and charged")
         .atMost(Duration.ofSeconds(20))
-        .untilAsserted(() -> assertThat(endpoint(cluster, "slow").failures()).isEqualTo(won));
+        .untilAsserted(
+            () ->
+                assertThat(endpoint(cluster, "slow").failures())
+                    .isEqualTo((long) slow.requests.get())
+                    .isGreaterThanOrEqualTo(won));
     assertThat(endpoint(cluster, "fast").failures()).isZero();
     await().atMost(Duration.ofSeconds(10)).until(() -> totalInFlight(cluster) == 0);
   }
