@@ -42,6 +42,10 @@ final class ProbePool implements Prequal.Replies {
   private static final ThreadLocal<Probe[]> SCRATCH =
       ThreadLocal.withInitial(() -> new Probe[MAX_SIZE]);
   private static final ThreadLocal<int[]> SLOTS = ThreadLocal.withInitial(() -> new int[MAX_SIZE]);
+  // Each usable answer's RIF, read once per pick: it follows live in-flight counts, and reading it
+  // again in the quantile's n × n comparisons would cost as many volatile reads and could see it
+  // change half way.
+  private static final ThreadLocal<long[]> RIFS = ThreadLocal.withInitial(() -> new long[MAX_SIZE]);
 
   /** The pool's settings; times in nanoseconds. */
   record Settings(
@@ -152,7 +156,9 @@ final class ProbePool implements Prequal.Replies {
   @Nullable Endpoint select(PickArgs args, long nowNanos, boolean reuse) {
     Probe[] usable = SCRATCH.get();
     int[] at = SLOTS.get();
+    long[] rifs = RIFS.get();
     Set<Endpoint> current = members;
+    long least = Long.MAX_VALUE;
     int n = 0;
     for (int i = 0; i < slots.length(); i++) {
       Probe p = slots.get(i);
@@ -167,19 +173,17 @@ final class ProbePool implements Prequal.Replies {
         continue;
       }
       usable[n] = p;
+      rifs[n] = rif(p);
+      least = Math.min(least, rifs[n]);
       at[n++] = i;
     }
     if (n == 0) {
       return null;
     }
-    long threshold = hotThreshold(usable, n);
-    long least = Long.MAX_VALUE;
-    for (int i = 0; i < n; i++) {
-      least = Math.min(least, rif(usable[i]));
-    }
+    long threshold = hotThreshold(rifs, n);
     int best = -1;
     for (int i = 0; i < n; i++) {
-      if (best < 0 || better(usable[i], usable[best], threshold, least)) {
+      if (best < 0 || better(usable, rifs, i, best, threshold, least)) {
         best = i;
       }
     }
@@ -207,17 +211,17 @@ final class ProbePool implements Prequal.Replies {
    * they are at the pool's lowest RIF. Rounding down lets the pool's busiest answer be hot even in
    * a small pool (with 4 answers and 0.84, the threshold is the third smallest).
    */
-  private long hotThreshold(Probe[] usable, int n) {
+  private long hotThreshold(long[] rifs, int n) {
     int k = Math.max(1, (int) Math.floor(settings.hotQuantile() * n));
     long threshold = Long.MAX_VALUE;
     for (int i = 0; i < n; i++) {
-      long v = rif(usable[i]);
+      long v = rifs[i];
       if (v >= threshold) {
         continue;
       }
       int atMost = 0;
       for (int j = 0; j < n; j++) {
-        atMost += rif(usable[j]) <= v ? 1 : 0;
+        atMost += rifs[j] <= v ? 1 : 0;
       }
       if (atMost >= k) {
         threshold = v;
@@ -226,10 +230,13 @@ final class ProbePool implements Prequal.Replies {
     return threshold;
   }
 
-  /** Whether {@code a} beats {@code b}: cold before hot; cold by latency, hot by RIF. */
-  private static boolean better(Probe a, Probe b, long threshold, long least) {
-    long rifA = rif(a);
-    long rifB = rif(b);
+  /** Whether answer {@code a} beats {@code b}: cold before hot; cold by latency, hot by RIF. */
+  private static boolean better(
+      Probe[] usable, long[] rifs, int ia, int ib, long threshold, long least) {
+    Probe a = usable[ia];
+    Probe b = usable[ib];
+    long rifA = rifs[ia];
+    long rifB = rifs[ib];
     boolean coldA = cold(rifA, threshold, least);
     boolean coldB = cold(rifB, threshold, least);
     if (coldA != coldB) {
